@@ -1,0 +1,19 @@
+"""emviz's numerical core: k-means and EM for Gaussian mixtures, with every step recorded.
+
+Imports numpy and scipy only. The entry point is :func:`fit_history`.
+"""
+
+from .em import fit_history
+from .geometry import chi2_radius, column_projection, ellipse_outline, mass_for_sigma, pca, project_mixture
+from .history import FLAG_DESCRIPTIONS, STEP_KINDS, History, Step, posterior
+from .kmeans import kmeans_plusplus, lloyd, nearest_centroid
+from .metrics import adjusted_rand_index, contingency_table, match_components, match_labels
+from .model import GaussianMixtureModel, n_parameters
+from .gaussian import expand_covariances
+
+__all__ = [
+    "FLAG_DESCRIPTIONS", "STEP_KINDS", "GaussianMixtureModel", "History", "Step",
+    "adjusted_rand_index", "chi2_radius", "column_projection", "contingency_table", "ellipse_outline",
+    "expand_covariances", "fit_history", "kmeans_plusplus", "lloyd", "mass_for_sigma", "match_components",
+    "match_labels", "n_parameters", "nearest_centroid", "pca", "posterior", "project_mixture",
+]

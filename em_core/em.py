@@ -1,0 +1,347 @@
+"""EM for Gaussian mixtures, recording every step: ``fit_history``.
+
+One pass over the data per EM iteration does the whole E-step and gathers
+what the M-step needs: for parameters ``theta`` it computes the log-likelihood
+``log p(X | theta)``, the responsibilities ``gamma`` (never stored for all steps),
+their entropy, and the sufficient statistics ``N_k``, ``sum gamma (x - c_k)`` and
+``sum gamma (x - c_k)(x - c_k)^T`` accumulated in row chunks. The shift ``c_k``
+is the component's current mean, so the scatter about the new mean is found
+with almost no cancellation (the new mean is close to the old one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validation as v
+from .gaussian import (
+    LOG_2PI,
+    covariance_factors,
+    covariances_from_scatter,
+    expand_covariances,
+    expected_log_gaussian_total,
+    logsumexp_rows,
+    squared_mahalanobis,
+)
+from .history import History, make_step, row_chunks
+from .kmeans import best_of_restarts
+
+# scikit-learn adds this to every N_k so that an empty component divides by a
+# tiny number instead of zero; we do the same so that both agree to the last bits.
+_COUNT_GUARD = 10 * np.finfo(float).eps
+# Below this many points' worth of responsibility a component's mean and
+# covariance are frozen: dividing near-zero sums would throw it anywhere.
+_FREEZE_BELOW = 1e-8
+
+
+@dataclass
+class _Statistics:
+    """Sufficient statistics of responsibilities, about per-component shifts."""
+
+    log_likelihood: float
+    counts: np.ndarray  # (K,) sum_n gamma_nk
+    shift: np.ndarray  # (K, d) c_k
+    sum_diff: np.ndarray  # (K, d) sum_n gamma_nk (x_n - c_k)
+    scatter_shift: np.ndarray  # (K, d, d) sum_n gamma_nk (x_n - c_k)(x_n - c_k)^T
+    entropy: float  # -sum gamma log gamma
+
+    def scatter_about(self, centres: np.ndarray) -> np.ndarray:
+        """``sum_n gamma_nk (x_n - m_k)(x_n - m_k)^T`` for arbitrary centres ``m_k`` (exact algebra)."""
+        delta = centres - self.shift
+        cross = self.sum_diff[:, :, None] * delta[:, None, :]
+        return (self.scatter_shift - cross - np.swapaxes(cross, 1, 2)
+                + self.counts[:, None, None] * delta[:, :, None] * delta[:, None, :])
+
+
+def _accumulate(stats: _Statistics, resp: np.ndarray, diffs: list[np.ndarray]) -> None:
+    stats.counts += resp.sum(axis=0)
+    for k, diff in enumerate(diffs):
+        weighted = diff * resp[:, k:k + 1]
+        stats.sum_diff[k] += weighted.sum(axis=0)
+        stats.scatter_shift[k] += weighted.T @ diff
+
+
+def _empty_statistics(shift: np.ndarray) -> _Statistics:
+    K, d = shift.shape
+    return _Statistics(0.0, np.zeros(K), shift.copy(), np.zeros((K, d)), np.zeros((K, d, d)), 0.0)
+
+
+def _em_pass(X, weights, means, covariances, covariance_type, with_statistics=True):
+    """One E-step over all rows: log-likelihood and (optionally) the M-step's statistics.
+
+    Returns
+    -------
+    stats : _Statistics
+    jittered : tuple of int
+        Components whose covariance needed extra jitter to be factored.
+    """
+    factors = covariance_factors(covariances, covariance_type, means.shape[1])
+    n_components, d = means.shape
+    constant = np.log(weights) - 0.5 * d * LOG_2PI - np.broadcast_to(factors.half_log_det, (n_components,))
+    stats = _empty_statistics(means)
+    total = 0.0
+    for rows in row_chunks(X.shape[0]):
+        chunk = X[rows]
+        diffs = [chunk - means[k] for k in range(n_components)]
+        weighted = np.empty((chunk.shape[0], n_components))
+        for k, diff in enumerate(diffs):
+            weighted[:, k] = squared_mahalanobis(diff, factors, k)
+        weighted *= -0.5
+        weighted += constant
+        norm = logsumexp_rows(weighted)
+        total += norm.sum()
+        if with_statistics:
+            weighted -= norm[:, None]  # now log gamma
+            resp = np.exp(weighted)
+            stats.entropy -= float(np.einsum("ij,ij->", resp, weighted))
+            _accumulate(stats, resp, diffs)
+    stats.log_likelihood = float(total)
+    return stats, factors.jittered
+
+
+def _statistics_of(X, resp_rows, shift) -> _Statistics:
+    """Statistics of a given responsibility matrix (``resp_rows(slice) -> chunk``)."""
+    stats = _empty_statistics(shift)
+    for rows in row_chunks(X.shape[0]):
+        chunk = X[rows]
+        resp = resp_rows(rows)
+        positive = resp > 0
+        log_resp = np.zeros_like(resp)
+        np.log(resp, out=log_resp, where=positive)
+        stats.entropy -= float((resp * log_resp).sum())
+        _accumulate(stats, resp, [chunk - shift[k] for k in range(shift.shape[0])])
+    return stats
+
+
+def _m_step(stats: _Statistics, previous_means, previous_covariances, covariance_type, reg_covar,
+            n_samples):
+    """New parameters from the statistics, plus flags for collapsed or regularised components."""
+    counts = stats.counts + _COUNT_GUARD
+    delta = stats.sum_diff / counts[:, None]
+    means = stats.shift + delta
+    # Scatter about the new means: S_c - (2 N_k - n_k) delta delta^T, algebraically exact.
+    scatter = stats.scatter_shift - (2.0 * counts - stats.counts)[:, None, None] * (
+        delta[:, :, None] * delta[:, None, :])
+    covariances = covariances_from_scatter(counts, scatter, covariance_type, reg_covar)
+
+    flags: dict[str, list[int]] = {}
+    frozen = np.flatnonzero(stats.counts < _FREEZE_BELOW)
+    if frozen.size and previous_means is not None:
+        means[frozen] = previous_means[frozen]
+        if covariance_type != "tied":
+            covariances[frozen] = previous_covariances[frozen]
+    collapsed = np.flatnonzero(stats.counts < 1.0)
+    if collapsed.size:
+        flags["component_collapsed"] = collapsed.tolist()
+    raw = covariances_from_scatter(counts, scatter, covariance_type, 0.0)
+    full_raw = expand_covariances(raw, covariance_type, means.shape[0], means.shape[1])
+    smallest = np.array([np.linalg.eigvalsh(c)[0] for c in full_raw])
+    regularised = np.flatnonzero(smallest <= reg_covar)
+    if regularised.size:
+        flags["component_regularised"] = regularised.tolist()
+    weights = counts / n_samples
+    weights /= weights.sum()
+    return weights, means, covariances, flags
+
+
+def _lower_bound(stats: _Statistics, weights, means, covariances, covariance_type) -> float:
+    """Jensen bound ``sum gamma [log pi + log N] + H(gamma)`` for the statistics' gamma."""
+    K, d = means.shape
+    full = expand_covariances(covariances, covariance_type, K, d)
+    return float(stats.counts @ np.log(weights)
+                 + expected_log_gaussian_total(stats.counts, stats.scatter_about(means), full)
+                 + stats.entropy)
+
+
+def _hard_covariances(X, labels, centroids, counts, covariance_type, reg_covar):
+    """Spread of each hard cluster about its centroid (for k-means steps)."""
+    K = centroids.shape[0]
+    resp_rows = lambda rows: np.eye(K)[labels[rows]]  # noqa: E731 - tiny local adaptor
+    stats = _statistics_of(X, resp_rows, centroids)
+    scatter = stats.scatter_about(centroids)
+    return covariances_from_scatter(counts + _COUNT_GUARD, scatter, covariance_type, reg_covar)
+
+
+def _data_covariances(X, covariance_type, n_components, reg_covar):
+    """The data's own covariance in the shape of ``covariance_type``, for every component."""
+    d = X.shape[1]
+    centred = X - X.mean(axis=0)
+    cov = centred.T @ centred / X.shape[0]
+    cov[np.diag_indices(d)] += reg_covar
+    if covariance_type == "full":
+        return np.broadcast_to(cov, (n_components, d, d)).copy()
+    if covariance_type == "tied":
+        return cov
+    if covariance_type == "diag":
+        return np.tile(np.diag(cov), (n_components, 1))
+    return np.full(n_components, np.diag(cov).mean())
+
+
+def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_iter=100, tol=1e-3,
+                reg_covar=1e-6, seed=None, n_init=1, weights_init=None, means_init=None,
+                covariances_init=None, kmeans_max_iter=300) -> History:
+    """Fit a Gaussian mixture by EM and record every step of the way.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, n_features)
+        Finite numeric data.
+    n_components : int
+        Number of mixture components K (1 <= K <= n_samples).
+    covariance_type : {"full", "tied", "diag", "spherical"}
+        Same meaning as in scikit-learn.
+    init : {"kmeans", "kmeans++", "random_points", "random_resp", "given"}
+        ``kmeans``: k-means++ seeding then Lloyd's algorithm (best of ``n_init``),
+        whose labels become one-hot responsibilities for one M-step.
+        ``kmeans++``: the seeds alone, their nearest-seed partition then one M-step.
+        ``random_points``: K distinct data rows as means, the data covariance for
+        every component, equal weights. ``random_resp``: random responsibilities
+        then one M-step. ``given``: ``weights_init``, ``means_init`` and
+        ``covariances_init`` (scikit-learn's attribute shapes).
+    max_iter : int
+        Maximum number of EM iterations (each an E-step and an M-step).
+    tol : float
+        Stop when the mean log-likelihood per sample changes by less than this
+        between consecutive parameter sets.
+    reg_covar : float
+        Added to every covariance diagonal so that none is singular.
+    seed : int or None
+        Seed of every random choice; the same seed gives bit-identical histories.
+    n_init : int
+        Number of k-means restarts (``init="kmeans"`` / ``"kmeans++"``); the run
+        with the lowest objective J is kept and recorded.
+    weights_init, means_init, covariances_init : array_like, optional
+        Initial parameters for ``init="given"``.
+    kmeans_max_iter : int
+        Maximum number of Lloyd rounds.
+
+    Returns
+    -------
+    History
+        Steps in order: k-means assignments and updates (k-means inits only),
+        ``init``, then alternating ``e_step`` and ``m_step``.
+
+    Raises
+    ------
+    ValueError
+        With a message that says what is wrong with the input and what to do.
+
+    Notes
+    -----
+    Convergence is tested after every M-step on the new parameters' likelihood,
+    one iteration earlier than scikit-learn, which tests the previous
+    parameters'. With ``tol=0`` both run exactly ``max_iter`` iterations.
+    """
+    K = v.check_n_components(n_components)
+    v.check_choice("covariance_type", covariance_type, v.COVARIANCE_TYPES)
+    v.check_choice("init", init, v.INIT_METHODS)
+    max_iter = v.check_number("max_iter", max_iter, minimum=1, integer=True)
+    tol = v.check_number("tol", tol, minimum=0.0)
+    reg_covar = v.check_number("reg_covar", reg_covar, minimum=0.0)
+    n_init = v.check_number("n_init", n_init, minimum=1, integer=True)
+    kmeans_max_iter = v.check_number("kmeans_max_iter", kmeans_max_iter, minimum=1, integer=True)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise ValueError(f"seed must be a whole number or None; got {seed!r}.")
+    X = v.check_data(X, K)
+    n, d = X.shape
+    given = None
+    if init == "given":
+        given = v.check_given_parameters(weights_init, means_init, covariances_init, covariance_type, K, d)
+    rng = np.random.default_rng(seed)
+    options = dict(n_components=K, covariance_type=covariance_type, init=init, max_iter=max_iter, tol=tol,
+                   reg_covar=reg_covar, seed=seed, n_init=n_init, kmeans_max_iter=kmeans_max_iter)
+
+    steps = []
+    restart_objectives: list[float] = []
+    kmeans_converged = None
+    data_mean = X.mean(axis=0)
+    shift = np.broadcast_to(data_mean, (K, d)).copy()
+
+    # Initial responsibilities and parameters -----------------------------------
+    if init in ("kmeans", "kmeans++"):
+        run, restart_objectives = best_of_restarts(X, K, rng, n_init, kmeans_max_iter,
+                                                   lloyd_iterations=(init == "kmeans"))
+        kmeans_converged = run.converged if init == "kmeans" else None
+        for record in run.records:
+            labels_for_cov = None
+            flags = {}
+            if record.reseeded:
+                flags["empty_cluster_reseeded"] = record.reseeded
+            if record.converged:
+                flags["converged"] = ()
+            labels_for_cov = _labels_near(X, record.centroids) if record.kind == "kmeans_assign" \
+                else _labels_near(X, steps[-1].means)
+            covs = _hard_covariances(X, labels_for_cov, record.centroids, record.counts, covariance_type,
+                                     reg_covar)
+            steps.append(make_step(len(steps), record.kind, record.iteration, record.counts / n,
+                                   record.centroids, covs, record.counts,
+                                   kmeans_objective=record.objective, flags=flags))
+        init_resp = ("labels", run.labels)
+        eye = np.eye(K)
+        stats = _statistics_of(X, lambda rows: eye[run.labels[rows]], shift)
+        weights, means, covariances, init_flags = _m_step(stats, None, None, covariance_type, reg_covar, n)
+    elif init == "random_resp":
+        matrix = rng.random((n, K))
+        matrix /= matrix.sum(axis=1, keepdims=True)
+        matrix.setflags(write=False)
+        init_resp = ("matrix", matrix)
+        stats = _statistics_of(X, lambda rows: matrix[rows], shift)
+        weights, means, covariances, init_flags = _m_step(stats, None, None, covariance_type, reg_covar, n)
+    else:
+        if init == "random_points":
+            chosen = np.sort(rng.choice(n, size=K, replace=False))
+            means = X[chosen].copy()
+            weights = np.full(K, 1.0 / K)
+            covariances = _data_covariances(X, covariance_type, K, reg_covar)
+        else:
+            weights, means, covariances = given
+        init_resp = ("uniform", None)
+        uniform = np.full((min(n, 8192), K), 1.0 / K)
+        stats = _statistics_of(X, lambda rows: uniform[: rows.stop - rows.start], shift)
+        init_flags = {}
+
+    init_bound = _lower_bound(stats, weights, means, covariances, covariance_type)
+
+    # EM ------------------------------------------------------------------------
+    current, jittered = _em_pass(X, weights, means, covariances, covariance_type)
+    if jittered:
+        init_flags.setdefault("component_regularised", list(jittered))
+    steps.append(make_step(len(steps), "init", 0, weights, means, covariances,
+                           stats.counts, log_likelihood=current.log_likelihood, lower_bound=init_bound,
+                           flags=init_flags))
+    converged = False
+    n_iter = 0
+    for iteration in range(1, max_iter + 1):
+        steps.append(make_step(len(steps), "e_step", iteration, weights, means, covariances, current.counts,
+                               log_likelihood=current.log_likelihood, lower_bound=current.log_likelihood))
+        new_weights, new_means, new_covariances, flags = _m_step(
+            current, means, covariances, covariance_type, reg_covar, n)
+        bound = _lower_bound(current, new_weights, new_means, new_covariances, covariance_type)
+        following, jittered = _em_pass(X, new_weights, new_means, new_covariances, covariance_type,
+                                       with_statistics=iteration < max_iter)
+        if jittered:
+            flags.setdefault("component_regularised", list(jittered))
+        n_iter = iteration
+        change = (following.log_likelihood - current.log_likelihood) / n
+        converged = bool(abs(change) < tol)
+        if converged:
+            flags["converged"] = ()
+        steps.append(make_step(len(steps), "m_step", iteration, new_weights, new_means, new_covariances,
+                               current.counts, log_likelihood=following.log_likelihood, lower_bound=bound,
+                               flags=flags))
+        weights, means, covariances, current = new_weights, new_means, new_covariances, following
+        if converged:
+            break
+
+    return History(X, steps, covariance_type=covariance_type, n_components=K, init=init,
+                   converged=converged, n_iter=n_iter, init_responsibilities=init_resp,
+                   kmeans_restart_objectives=restart_objectives, kmeans_converged=kmeans_converged,
+                   options=options)
+
+
+def _labels_near(X, centroids):
+    from .kmeans import nearest_centroid
+
+    return nearest_centroid(X, np.asarray(centroids))[0]
