@@ -1,0 +1,1 @@
+"""emviz: a Streamlit app that teaches the EM algorithm for Gaussian mixtures."""
