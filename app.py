@@ -1,0 +1,182 @@
+"""emviz · the step-through explorer: scrub every k-means and EM step of a Gaussian mixture fit.
+
+Run with ``streamlit run app.py``. This page is thin: widgets, the cached fit
+and layout. The numbers come from ``em_core``, the pictures from
+``emviz.figures`` and the words from ``emviz.explain``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from emviz import explain, export, figures, fitting, ui
+from emviz.layout import lecture_toggle
+
+st.set_page_config(page_title="emviz · EM step by step", page_icon="◎", layout="wide")
+
+selection = ui.data_sidebar()
+lecture = lecture_toggle()
+if selection is None:
+    st.info("Pick a built-in data set in the sidebar, or upload a CSV with at least one numeric column.")
+    st.stop()
+options = ui.options_sidebar(selection)
+
+st.sidebar.header("View")
+level_kind = st.sidebar.radio("Ellipse levels", ["sigma", "mass"], horizontal=True, key="level_kind",
+                              format_func={"sigma": "1σ · 2σ · 3σ", "mass": "50% · 90% · 95%"}.get,
+                              help="Each ellipse encloses this much of its component's probability mass.")
+color_mode = st.sidebar.radio("Colour points by", ["mix", "uncertainty"], horizontal=True, key="color_mode",
+                              format_func={"mix": "responsibilities", "uncertainty": "uncertainty 1 − max γ"}.get,
+                              help="Responsibility-weighted mix of component colours, or how unsure each point is.")
+d = selection.X.shape[1]
+view_mode, view_columns = "columns", (0, min(1, d - 1))
+if d > 2:
+    view_mode = st.sidebar.radio("Project onto", ["pca", "columns"], horizontal=True, key="view_mode",
+                                 format_func={"pca": "first two principal axes", "columns": "two columns"}.get,
+                                 help="The fit uses every chosen column; this only changes the picture.")
+    if view_mode == "columns":
+        first = st.sidebar.selectbox("Horizontal axis", range(d), format_func=lambda j: selection.feature_names[j],
+                                     key="view_x")
+        second = st.sidebar.selectbox("Vertical axis", range(d), index=1,
+                                      format_func=lambda j: selection.feature_names[j], key="view_y")
+        view_columns = (first, second) if first != second else (first, (first + 1) % d)
+
+title_col, note_col = st.columns([3, 2])
+title_col.title("EM for Gaussian mixtures, step by step")
+title_col.caption(f"{selection.title} · {selection.X.shape[0]:,} points · {d} column(s) · K = "
+                  f"{options.n_components} · {options.covariance_type} covariances · seed {options.seed}")
+note_col.info(selection.note)
+ui.show_messages(selection)
+
+try:
+    with st.spinner("Fitting the mixture…"):
+        history = fitting.fit(selection.X, options)
+except ValueError as err:
+    st.error(f"The fit could not run: {err}")
+    st.stop()
+
+view = figures.make_view(history, mode=view_mode, columns=view_columns, column_names=selection.feature_names) \
+    if d > 1 else None
+fit_key = (fitting.data_digest(selection.X), options)
+if st.session_state.get("fit_key") != fit_key:
+    # A new fit starts mid-way through EM so the first screen shows colours and ellipses.
+    st.session_state["fit_key"] = fit_key
+    m_steps = history.indices_of("m_step")
+    default = m_steps[min(len(m_steps) - 1, max(0, history.n_iter // 2 - 1))] if m_steps else len(history) - 1
+    pending = st.session_state.pop("pending_step", None)
+    st.session_state["step"] = pending if pending is not None and 0 <= pending < len(history) else default
+    st.session_state["playing"] = False
+last = len(history) - 1
+st.session_state["step"] = min(max(int(st.session_state.get("step", 0)), 0), last)
+
+
+def _go(target: int) -> None:
+    st.session_state["step"] = min(max(target, 0), last)
+
+
+def _toggle_play() -> None:
+    st.session_state["playing"] = not st.session_state.get("playing", False)
+    if st.session_state["playing"] and st.session_state["step"] >= last:
+        st.session_state["step"] = 0
+    st.session_state["last_tick"] = time.monotonic()
+
+
+speed = st.session_state.get("speed", 0.8)
+run_every = speed if st.session_state.get("playing") else None
+
+
+@st.fragment(run_every=run_every)
+def explorer() -> None:
+    """Navigation, caption, picture and panels: reruns alone when stepping."""
+    if st.session_state.get("playing"):
+        now = time.monotonic()
+        if now - st.session_state.get("last_tick", 0.0) >= 0.9 * speed:
+            st.session_state["last_tick"] = now
+            if st.session_state["step"] >= last:
+                st.session_state["playing"] = False
+            else:
+                st.session_state["step"] += 1
+    index = st.session_state["step"]
+
+    nav = st.columns([1, 1, 1, 1, 1.2, 1.4])
+    nav[0].button("First", on_click=_go, args=(0,), shortcut="Home", use_container_width=True,
+                  help="Back to the first recorded step (Home key).")
+    nav[1].button("Previous", on_click=_go, args=(index - 1,), shortcut="Left", use_container_width=True,
+                  disabled=index == 0, help="One step back (← key).")
+    nav[2].button("Next", on_click=_go, args=(index + 1,), shortcut="Right", use_container_width=True,
+                  disabled=index == last, help="One step forward (→ key).")
+    nav[3].button("Last", on_click=_go, args=(last,), shortcut="End", use_container_width=True,
+                  help="Jump to the final fit (End key).")
+    nav[4].button("Pause" if st.session_state.get("playing") else "Play", on_click=_toggle_play,
+                  use_container_width=True, help="Advance through the steps by itself.")
+    nav[5].select_slider("Speed", options=[2.0, 1.2, 0.8, 0.5, 0.3], key="speed", label_visibility="collapsed",
+                         format_func=lambda s: f"{s:g} s per step", help="Time per step while playing.")
+    st.slider("Step", 0, last, key="step", help="Every recorded step: k-means rounds, the initial parameters, "
+                                                "then each E-step and M-step.")
+    ui.write_url(options, selection.source if selection.source != ui.UPLOAD else "mouse", index)
+
+    step = history[index]
+    st.subheader(explain.step_title(history, index))
+    st.markdown(explain.step_caption(history, index))
+    for sentence in explain.flag_sentences(step):
+        (st.success if sentence.startswith("Converged") else st.warning)(sentence)
+
+    # Lecture mode: the picture takes the full width and the panels go below it.
+    chart_col, side_col = (st.container(), st.container()) if lecture else st.columns([3, 2])
+    row = st.session_state.get("explain_row", 0)
+    with chart_col:
+        if view is None:
+            fig = figures.histogram_figure(history, index, lecture=lecture)
+        else:
+            fig = figures.step_figure(history, index, view, level_kind=level_kind, color_mode=color_mode,
+                                      selected_row=row, lecture=lecture, column_names=selection.feature_names)
+        event = st.plotly_chart(fig, key="main_chart", on_select="rerun", selection_mode="points",
+                                config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}})
+        picked = figures.selected_row_from_event(event)
+        if picked is not None and picked != row:
+            st.session_state["explain_row"] = picked
+            st.rerun(scope="fragment")
+    with side_col:
+        tabs = st.tabs(["Log-likelihood", "Mixing weights", "k-means J", "Parameters"])
+        tabs[0].plotly_chart(figures.loglik_figure(history, index), key="ll_chart")
+        tabs[1].plotly_chart(figures.weights_figure(history, index), key="weights_chart")
+        tabs[2].plotly_chart(figures.kmeans_objective_figure(history, index), key="kmeans_chart")
+        tabs[3].dataframe(figures.parameters_table(history, index, column_names=selection.feature_names),
+                          hide_index=True)
+
+    with st.expander("The maths of this step, with its numbers", expanded=not lecture):
+        st.latex(explain.step_formula(step.kind))
+        if not step.is_kmeans:
+            st.number_input("Point to explain (row)", 0, history.n_samples - 1, key="explain_row",
+                            help="Or click a point in the chart.")
+            for line in explain.point_arithmetic(history, index, int(st.session_state["explain_row"])):
+                st.latex(line)
+
+    dl = st.columns(3)
+    dl[0].download_button("Responsibilities of this step (CSV)",
+                          data=lambda: export.responsibilities_csv(history, index, selection.row_numbers),
+                          file_name=f"responsibilities_step{index}.csv", mime="text/csv")
+
+
+explorer()
+
+st.divider()
+st.subheader("Replay and export")
+if view is not None and st.toggle("Show the client-side animation", key="show_animation",
+                                  help="Every step sent once to your browser; its own slider and Play button "
+                                       "run without the server."):
+    st.plotly_chart(figures.animation_figure(history, view, lecture=lecture), key="animation_chart")
+cols = st.columns(3)
+if view is not None:
+    cols[0].download_button("Download HTML animation",
+                            data=lambda: export.animation_html(figures.animation_figure(history, view)),
+                            file_name="emviz_animation.html", mime="text/html",
+                            help="One self-contained file that replays every step offline.")
+cols[1].download_button("Download history (CSV)", data=lambda: export.history_csv(history, selection.feature_names),
+                        file_name="emviz_history.csv", mime="text/csv",
+                        help="Every step's weights, means, covariances and log-likelihood.")
+cols[2].download_button("Download history (JSON)",
+                        data=lambda: export.history_json(history, selection.feature_names),
+                        file_name="emviz_history.json", mime="application/json")

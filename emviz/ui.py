@@ -1,0 +1,266 @@
+"""Sidebar controls shared by every page: data selection and fit options.
+
+Streamlit forgets a widget's value when the user switches to a page that does
+not draw it, so every choice is mirrored into a plain session-state key and
+written back into the widget on the next page. The built-in data set, the
+options and the step also live in the URL so that a link reopens the same view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import streamlit as st
+
+from . import csv_loader
+from .datasets import DATASETS, load_dataset
+from .fitting import COVARIANCE_LABELS, INIT_LABELS, FitOptions
+
+UPLOAD = "upload"
+
+#: Query-parameter name, session key, type and default of every shareable setting.
+SHARED_SETTINGS = {
+    "data": ("dataset", str, "mouse"),
+    "k": ("n_components", int, None),
+    "cov": ("covariance_type", str, "full"),
+    "init": ("init", str, "kmeans"),
+    "seed": ("seed", int, 0),
+    "iter": ("max_iter", int, 100),
+    "tol": ("tol", float, 1e-3),
+    "reg": ("reg_covar", float, 1e-6),
+    "ninit": ("n_init", int, 1),
+}
+
+
+@dataclass(frozen=True)
+class DataSelection:
+    """The data every page works on.
+
+    Attributes
+    ----------
+    source : str
+        Built-in data set key, or ``"upload"``.
+    title, note : str
+        Name and teaching note shown to the user.
+    X : numpy.ndarray of shape (N, d)
+        The numeric matrix that is fitted.
+    feature_names : tuple of str
+    labels : numpy.ndarray or None
+        True labels (strings) when known; used to compare, never to fit.
+    row_numbers : numpy.ndarray of shape (N,)
+        Row numbers in the original table (uploads may drop rows).
+    default_k : int
+    messages : tuple of str
+        What the loader dropped or noticed, in plain sentences.
+    """
+
+    source: str
+    title: str
+    note: str
+    X: np.ndarray
+    feature_names: tuple[str, ...]
+    labels: np.ndarray | None
+    row_numbers: np.ndarray
+    default_k: int
+    messages: tuple[str, ...] = ()
+
+
+def _valid(key: str, value) -> bool:
+    if key == "dataset":
+        return value in DATASETS or value == UPLOAD
+    if key == "covariance_type":
+        return value in COVARIANCE_LABELS
+    if key == "init":
+        return value in INIT_LABELS
+    if key in ("n_components", "n_init", "max_iter"):
+        return 1 <= value <= 1000
+    if key in ("tol", "reg_covar"):
+        return 0 <= value <= 1
+    return True
+
+
+def restore_from_url() -> None:
+    """Seed the session from the URL once per session (shared links open the same view)."""
+    if st.session_state.get("_url_restored"):
+        return
+    st.session_state["_url_restored"] = True
+    params = st.query_params
+    for name, (key, kind, _default) in SHARED_SETTINGS.items():
+        if name in params:
+            try:
+                value = kind(params[name])
+            except (TypeError, ValueError):
+                continue  # a hand-edited link must not break the page
+            if _valid(key, value):
+                st.session_state[key] = value
+    if "step" in params:
+        try:
+            st.session_state["pending_step"] = int(params["step"])
+        except ValueError:
+            pass
+
+
+def write_url(options: FitOptions | None, dataset: str, step: int | None = None) -> None:
+    """Mirror the shareable settings into the URL."""
+    values = {"data": dataset}
+    if options is not None:
+        values.update(k=options.n_components, cov=options.covariance_type, init=options.init,
+                      seed=options.seed, iter=options.max_iter, tol=options.tol, reg=options.reg_covar,
+                      ninit=options.n_init)
+    if step is not None:
+        values["step"] = step
+    current = st.query_params.to_dict()
+    wanted = {k: str(v) for k, v in values.items()}
+    if any(current.get(k) != v for k, v in wanted.items()):
+        st.query_params.update(wanted)
+
+
+def _remember(key: str) -> None:
+    st.session_state[key] = st.session_state[f"w_{key}"]
+
+
+def _widget_key(key: str, default) -> str:
+    """Key of the widget mirroring ``key``, seeded with the remembered value."""
+    if key not in st.session_state:
+        st.session_state[key] = default
+    st.session_state[f"w_{key}"] = st.session_state[key]
+    return f"w_{key}"
+
+
+def _store_upload() -> None:
+    uploaded = st.session_state.get("w_upload")
+    if uploaded is not None:
+        st.session_state["upload_bytes"] = uploaded.getvalue()
+        st.session_state["upload_name"] = uploaded.name
+        st.session_state["dataset"] = UPLOAD
+
+
+def data_sidebar() -> DataSelection | None:
+    """Data controls in the sidebar; returns the selection, or None if nothing usable is loaded."""
+    restore_from_url()
+    sb = st.sidebar
+    sb.header("Data")
+    options = list(DATASETS) + ([UPLOAD] if "upload_bytes" in st.session_state else [])
+    if st.session_state.get("dataset") == UPLOAD and "upload_bytes" not in st.session_state:
+        st.session_state["dataset"] = "mouse"
+    key = sb.selectbox(
+        "Data set", options, key=_widget_key("dataset", "mouse"), on_change=_remember, args=("dataset",),
+        format_func=lambda k: f"Your file: {st.session_state.get('upload_name', 'upload')}" if k == UPLOAD
+        else DATASETS[k].title,
+        help="Built-in teaching data sets, or the CSV you uploaded below.")
+    sb.file_uploader(
+        "Upload your own CSV", type=["csv", "txt", "tsv"], key="w_upload", on_change=_store_upload,
+        help="Comma, semicolon, tab or pipe separated; a header row is optional. "
+             "Rows with missing or non-numeric values in the chosen columns are dropped and listed.")
+    if key == UPLOAD:
+        return _uploaded_selection(sb)
+    info = DATASETS[key]
+    frame = load_dataset(key)
+    X = frame[list(info.feature_columns)].to_numpy(dtype=float)
+    labels = frame[info.label_column].astype(str).to_numpy() if info.label_column else None
+    return DataSelection(key, info.title, info.note, X, tuple(info.feature_columns), labels,
+                         np.arange(X.shape[0]), info.default_k)
+
+
+def _uploaded_selection(sb) -> DataSelection | None:
+    name = st.session_state.get("upload_name", "upload.csv")
+    try:
+        table = csv_loader.load_csv(st.session_state["upload_bytes"], name)
+    except csv_loader.CsvError as err:
+        st.error(f"Could not use **{csv_loader.safe_label(name)}**: {err}")
+        return None
+    numeric = list(table.numeric_columns)
+    if not numeric:
+        st.error("The file has no numeric column to fit. Upload a table with at least one column of numbers.")
+        return None
+    default_columns = csv_loader.default_feature_columns(table)
+    chosen_key = f"columns::{name}::{len(st.session_state['upload_bytes'])}"
+    if chosen_key not in st.session_state or not set(st.session_state[chosen_key]) <= set(numeric):
+        st.session_state[chosen_key] = list(default_columns)
+    st.session_state["w_columns"] = st.session_state[chosen_key]
+    columns = sb.multiselect(
+        "Columns to fit", numeric, key="w_columns",
+        on_change=lambda: st.session_state.__setitem__(chosen_key, st.session_state["w_columns"]),
+        format_func=csv_loader.safe_label,
+        help="Numeric columns used by the fit. One column gives the 1-D histogram view.")
+    label_options = ["(none)"] + [c for c in table.frame.columns if c not in columns]
+    label_column = sb.selectbox("Label column (compare only)", label_options,
+                                key=_widget_key("label_column", "(none)") if st.session_state.get(
+                                    "label_column", "(none)") in label_options else None,
+                                on_change=_remember, args=("label_column",),
+                                format_func=csv_loader.safe_label,
+                                help="Known classes, used only to compare clusterings, never to fit.")
+    standardise = sb.checkbox("Standardise columns", key=_widget_key("standardise", False),
+                              on_change=_remember, args=("standardise",),
+                              help="Rescale every column to mean 0 and standard deviation 1 before fitting.")
+    if not columns:
+        st.warning("Choose at least one column to fit in the sidebar.")
+        return None
+    try:
+        X, report, kept_rows = csv_loader.select_features(table, columns, standardise=standardise,
+                                                           min_rows=2)
+    except csv_loader.CsvError as err:
+        st.error(str(err))
+        return None
+    labels = None
+    if label_column and label_column != "(none)":
+        labels = table.frame[label_column].astype(str).to_numpy()[kept_rows]
+    messages = tuple(table.report.messages) + tuple(m for m in report.messages if m not in table.report.messages)
+    return DataSelection(UPLOAD, f"Your file: {name}", "Your own data.", X, tuple(columns), labels,
+                         np.asarray(kept_rows), default_k=min(3, X.shape[0]), messages=messages)
+
+
+def show_messages(selection: DataSelection) -> None:
+    """The loader's remarks, as a collapsed note (never a traceback)."""
+    if selection.messages:
+        with st.expander(f"Notes on your file ({len(selection.messages)})", expanded=False):
+            for message in selection.messages:
+                st.text(message)
+
+
+def options_sidebar(selection: DataSelection, *, n_components_default: int | None = None) -> FitOptions:
+    """Fit options in the sidebar; changing any of them refits (once, then cached)."""
+    sb = st.sidebar
+    sb.header("Model")
+    max_k = int(min(10, selection.X.shape[0]))
+    k_default = min(n_components_default or selection.default_k, max_k)
+    if st.session_state.get("n_components") is not None and st.session_state["n_components"] > max_k:
+        st.session_state["n_components"] = max_k
+    n_components = sb.slider("Components K", 1, max(max_k, 2) if max_k > 1 else 1,
+                             key=_widget_key("n_components", k_default) if max_k > 1 else None,
+                             on_change=_remember, args=("n_components",), disabled=max_k <= 1,
+                             help="Number of Gaussian components (and k-means clusters).") \
+        if max_k > 1 else 1
+    n_components = min(int(n_components), max_k)
+    covariance_type = sb.selectbox("Covariance type", list(COVARIANCE_LABELS),
+                                   key=_widget_key("covariance_type", "full"), on_change=_remember,
+                                   args=("covariance_type",), format_func=COVARIANCE_LABELS.get,
+                                   help="Shape each component's ellipse may take.")
+    init = sb.selectbox("Initialisation", list(INIT_LABELS), key=_widget_key("init", "kmeans"),
+                        on_change=_remember, args=("init",), format_func=INIT_LABELS.get,
+                        help="How EM's starting point is chosen. k-means is recorded step by step.")
+    seed = sb.number_input("Random seed", 0, 2**31 - 1, step=1, key=_widget_key("seed", 0),
+                           on_change=_remember, args=("seed",),
+                           help="The same seed gives exactly the same fit; change it to see another start.")
+    with sb.expander("Stopping and regularisation"):
+        max_iter = st.number_input("Max EM iterations", 1, 1000, step=1, key=_widget_key("max_iter", 100),
+                                   on_change=_remember, args=("max_iter",),
+                                   help="EM stops after this many E/M pairs even if not converged.")
+        tol = st.select_slider("Tolerance", options=[1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 0.0],
+                               key=_widget_key("tol", 1e-3), on_change=_remember, args=("tol",),
+                               format_func=lambda t: "0 (run all iterations)" if t == 0 else f"{t:g}",
+                               help="Stop when the mean log-likelihood per point improves by less than this.")
+        reg_covar = st.select_slider("reg_covar", options=[0.0, 1e-9, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1],
+                                     key=_widget_key("reg_covar", 1e-6), on_change=_remember,
+                                     args=("reg_covar",), format_func=lambda t: f"{t:g}",
+                                     help="Added to every variance so no covariance becomes singular.")
+        n_init = st.number_input("k-means restarts", 1, 20, step=1, key=_widget_key("n_init", 1),
+                                 on_change=_remember, args=("n_init",),
+                                 help="Run k-means this many times and keep the lowest objective J.")
+    options = FitOptions(n_components=n_components, covariance_type=covariance_type, init=init,
+                         seed=int(seed), max_iter=int(max_iter), tol=float(tol), reg_covar=float(reg_covar),
+                         n_init=int(n_init))
+    if init not in ("kmeans", "kmeans++"):
+        options = replace(options, n_init=1)
+    return options
