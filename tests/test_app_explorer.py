@@ -1,0 +1,116 @@
+"""The explorer page (app.py) under Streamlit's AppTest: runs, steps, never refits, shares links."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from emviz import fitting
+from emviz.datasets import DATASETS
+from emviz.fitting import INIT_LABELS
+
+APP = "app.py"
+
+
+def _run(session=None, query=None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _button(at: AppTest, label: str):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button labelled {label!r}; have {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def _title(at: AppTest) -> str:
+    return at.subheader[0].value
+
+
+def test_first_screen_shows_mouse_mid_fit():
+    at = _run()
+    assert "Mouse" in at.caption[0].value or "mouse" in at.caption[0].value.lower()
+    assert at.session_state["dataset"] == "mouse"
+    assert at.session_state["n_components"] == 3
+    title = _title(at)
+    assert "M-step" in title, title
+    assert at.get("plotly_chart"), "the main chart is missing"
+
+
+@pytest.mark.parametrize("key", list(DATASETS))
+def test_every_builtin_data_set_runs(key):
+    at = _run({"dataset": key})
+    assert at.session_state["dataset"] == key
+    assert _title(at)
+
+
+@pytest.mark.parametrize("init", list(INIT_LABELS))
+def test_every_initialisation_runs(init):
+    at = _run({"init": init})
+    assert at.session_state["init"] == init
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_buttons_and_slider_step_without_refitting():
+    at = _run()
+    before = fitting.FIT_CALLS["count"]
+    start = at.session_state["step"]
+    title = _title(at)
+    _button(at, "Next").click().run()
+    assert at.session_state["step"] == start + 1
+    assert _title(at) != title or at.markdown[0].value
+    caption_after_next = _title(at)
+    _button(at, "Previous").click().run()
+    assert at.session_state["step"] == start
+    assert _title(at) == title
+    at.slider(key="step").set_value(0).run()
+    assert at.session_state["step"] == 0
+    assert "k-means" in _title(at)
+    assert _title(at) != caption_after_next
+    _button(at, "Last").click().run()
+    assert at.session_state["step"] > start
+    assert _button(at, "Next").disabled, "Next must be disabled on the last step"
+    _button(at, "First").click().run()
+    assert at.session_state["step"] == 0
+    assert fitting.FIT_CALLS["count"] == before, "moving through steps must never refit"
+
+
+def test_changing_a_control_refits_once():
+    at = _run({"seed": 12345})
+    before = fitting.FIT_CALLS["count"]
+    at.session_state["seed"] = 54321
+    at.run()
+    assert fitting.FIT_CALLS["count"] == before + 1
+    at.run()
+    assert fitting.FIT_CALLS["count"] == before + 1, "a rerun with the same options must hit the cache"
+
+
+def test_query_parameters_reopen_the_same_step():
+    at = _run(query={"data": "blobs", "k": "3", "seed": "7", "step": "4"})
+    assert at.session_state["dataset"] == "blobs"
+    assert at.session_state["seed"] == 7
+    assert at.session_state["step"] == 4
+    title = _title(at)
+    # The page writes its state back into the URL, so the link it shows reopens this step.
+    assert at.query_params["step"] == ["4"] or at.query_params["step"] == "4"
+    again = _run(query={k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()})
+    assert _title(again) == title
+
+
+def test_bad_query_parameters_are_ignored():
+    at = _run(query={"data": "<script>", "k": "many", "step": "-3"})
+    assert at.session_state["dataset"] == "mouse"
+    assert not at.error
+
+
+def test_lecture_mode_hides_the_sidebar_and_keeps_working():
+    at = _run({"lecture": True})
+    assert any("stSidebar" in m.value for m in at.markdown if "<style>" in m.value)
+    _button(at, "Next").click().run()
+    assert not at.exception
