@@ -135,15 +135,20 @@ def _m_step(stats: _Statistics, previous_means, previous_covariances, covariance
     collapsed = np.flatnonzero(stats.counts < 1.0)
     if collapsed.size:
         flags["component_collapsed"] = collapsed.tolist()
-    raw = covariances_from_scatter(counts, scatter, covariance_type, 0.0)
-    full_raw = expand_covariances(raw, covariance_type, means.shape[0], means.shape[1])
-    smallest = np.array([np.linalg.eigvalsh(c)[0] for c in full_raw])
-    regularised = np.flatnonzero(smallest <= reg_covar)
-    if regularised.size:
-        flags["component_regularised"] = regularised.tolist()
+    regularised = _needs_regularisation(covariances_from_scatter(counts, scatter, covariance_type, 0.0),
+                                        covariance_type, means.shape[0], means.shape[1], reg_covar)
+    if regularised:
+        flags["component_regularised"] = regularised
     weights = counts / n_samples
     weights /= weights.sum()
     return weights, means, covariances, flags
+
+
+def _needs_regularisation(raw_covariances, covariance_type, n_components, n_features, reg_covar):
+    """Components whose covariance before ``reg_covar`` has an eigenvalue <= ``reg_covar``."""
+    full_raw = expand_covariances(raw_covariances, covariance_type, n_components, n_features)
+    smallest = np.array([np.linalg.eigvalsh(c)[0] for c in full_raw])
+    return np.flatnonzero(smallest <= reg_covar).tolist()
 
 
 def _lower_bound(stats: _Statistics, weights, means, covariances, covariance_type) -> float:
@@ -295,12 +300,17 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
             means = X[chosen].copy()
             weights = np.full(K, 1.0 / K)
             covariances = _data_covariances(X, covariance_type, K, reg_covar)
+            # The data covariance itself may be singular (a constant column, collinear
+            # or duplicated points): flag it as the M-step would.
+            regularised = _needs_regularisation(_data_covariances(X, covariance_type, K, 0.0),
+                                                covariance_type, K, d, reg_covar)
         else:
             weights, means, covariances = given
+            regularised = []
         init_resp = ("uniform", None)
         uniform = np.full((min(n, 8192), K), 1.0 / K)
         stats = _statistics_of(X, lambda rows: uniform[: rows.stop - rows.start], shift)
-        init_flags = {}
+        init_flags = {"component_regularised": regularised} if regularised else {}
 
     init_bound = _lower_bound(stats, weights, means, covariances, covariance_type)
 
