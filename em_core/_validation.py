@@ -29,6 +29,9 @@ def check_data(X, n_components: int) -> np.ndarray:
     numpy.ndarray
         A private copy of the data that nobody can modify afterwards.
     """
+    if np.iscomplexobj(X):
+        # Casting would silently drop the imaginary parts (numpy only warns).
+        raise ValueError("X contains complex numbers; only real-valued data can be fitted.")
     try:
         array = np.array(X, dtype=np.float64, copy=True, order="C")
     except (TypeError, ValueError) as err:
