@@ -247,8 +247,8 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
     reg_covar = v.check_number("reg_covar", reg_covar, minimum=0.0)
     n_init = v.check_number("n_init", n_init, minimum=1, integer=True)
     kmeans_max_iter = v.check_number("kmeans_max_iter", kmeans_max_iter, minimum=1, integer=True)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ValueError(f"seed must be a whole number or None; got {seed!r}.")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be a non-negative whole number or None; got {seed!r}.")
     X = v.check_data(X, K)
     n, d = X.shape
     given = None
