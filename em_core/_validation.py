@@ -29,16 +29,18 @@ def check_data(X, n_components: int) -> np.ndarray:
     numpy.ndarray
         A private copy of the data that nobody can modify afterwards.
     """
-    if np.iscomplexobj(X):
-        # Casting would silently drop the imaginary parts (numpy only warns).
-        raise ValueError("X contains complex numbers; only real-valued data can be fitted.")
     try:
-        array = np.array(X, dtype=np.float64, copy=True, order="C")
+        # Casting complex data would silently drop the imaginary parts (numpy only warns).
+        complex_data = np.iscomplexobj(X)
+        if not complex_data:
+            array = np.array(X, dtype=np.float64, copy=True, order="C")
     except (TypeError, ValueError) as err:
         raise ValueError(
             "X must contain numbers only; could not convert it to floating point "
             f"({err}). Remove or convert the non-numeric columns first."
         ) from None
+    if complex_data:
+        raise ValueError("X contains complex numbers; only real-valued data can be fitted.")
     if array.ndim != 2:
         hint = " For a single feature, reshape it with X.reshape(-1, 1)." if array.ndim == 1 else ""
         raise ValueError(
