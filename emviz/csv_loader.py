@@ -48,9 +48,9 @@ import re
 import string
 import warnings
 from collections import Counter
-from itertools import chain
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -160,7 +160,8 @@ class LoadReport:
     encoding : str
         Python codec name used to decode the bytes: ``"utf-8"``,
         ``"utf-8-sig"`` (UTF-8 with BOM), ``"utf-16"``, ``"utf-16-le"``,
-        ``"utf-16-be"``, ``"utf-32"``, ``"cp1252"`` or ``"latin-1"``.
+        ``"utf-16-be"``, ``"utf-32"``, ``"cp1252"`` or ``"latin-1"``; ``"str"``
+        when :func:`load_csv` was given text rather than bytes.
     sampled : bool
         True if the file had more than ``max_rows`` data rows and a random
         sample of them was kept.
@@ -775,13 +776,14 @@ def _gather(text: str, delimiter: str, quoting: int, max_rows: int, seed: int) -
     """
     n_lines = _count_lines(text)
     small = n_lines <= max_rows + 1
+    split_lines = not small and quoting == csv.QUOTE_NONE
     lines: list[str] = []
     records: list[list[str]] = []
     starts: list[int] = []
     if small:
         records, starts = _all_records(text, delimiter, quoting, n_lines)
         stream: Iterator[tuple[int, list[str]]] = zip(starts, records)
-    elif quoting == csv.QUOTE_NONE:
+    elif split_lines:
         lines = io.StringIO(text, newline="").readlines()
         stream = enumerate((line.rstrip("\r\n").split(delimiter) for line in lines), start=1)
     else:
@@ -812,7 +814,7 @@ def _gather(text: str, delimiter: str, quoting: int, max_rows: int, seed: int) -
         body_records, body_lines = records[skip:], starts[skip:]
         return _Body(first, header, decimal, body_records, body_lines, len(body_records), False)
 
-    if lines:
+    if split_lines:
         n_records = len(lines)
     else:
         n_records += sum(1 for _ in stream)
@@ -820,7 +822,7 @@ def _gather(text: str, delimiter: str, quoting: int, max_rows: int, seed: int) -
     rng = np.random.default_rng(seed)
     sampled = n_body > max_rows
     chosen = (np.sort(rng.choice(n_body, size=max_rows, replace=False)) if sampled else np.arange(n_body)) + skip
-    if lines:
+    if split_lines:
         body_records = _split_lines([lines[i] for i in chosen], delimiter)
         body_lines = (chosen + 1).tolist()
     else:
@@ -885,8 +887,8 @@ def _build_table(
                 bad_cells.append((name, line_numbers[where].tolist(), cells[where[0]].strip()))
         else:
             labels = np.array([c.strip() for c in cells], dtype=object)
-            labels[kinds == _MISSING] = None
-            data[name] = pd.array(labels, dtype="str")
+            labels[kinds == _MISSING] = np.nan
+            data[name] = labels  # pandas infers its default string dtype
             text_cols.append(name)
 
     frame = pd.DataFrame(data, index=pd.Index(line_numbers, name="line"))
@@ -976,7 +978,7 @@ def _build_table(
 # Choosing features
 # --------------------------------------------------------------------------
 
-_ID_NAMES = frozenset({"id", "index", "idx", "row", "rowid", "row_id", "no", "nr", "#", "unnamed: 0", "column 1"})
+_ID_NAMES = frozenset({"id", "index", "idx", "row", "rowid", "row_id", "#", "unnamed: 0"})
 
 
 def default_feature_columns(table: LoadedTable, limit: int = 6) -> tuple[str, ...]:
@@ -1007,7 +1009,7 @@ def default_feature_columns(table: LoadedTable, limit: int = 6) -> tuple[str, ..
         finite = column[np.isfinite(column)]
         if finite.size == 0 or finite.min() == finite.max() or name in labels:
             continue
-        if name.strip().lower() in _ID_NAMES and finite.size > 2:
+        if name.strip().lower() in _ID_NAMES:
             continue
         if finite.size > 2 and np.all(np.diff(finite) == 1):
             continue  # a running index

@@ -14,6 +14,8 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from emviz.csv_loader import (
     CsvError,
@@ -459,6 +461,13 @@ def test_very_wide_file_and_default_selection():
     assert default_feature_columns(table, limit=2) == ("f0", "f1")
 
 
+def test_default_feature_columns_skip_running_index_but_not_headerless_columns():
+    table = load("".join(f"{i},{i * 0.37 % 1:.3f},{(i * 7) % 5}.5\n" for i in range(1, 40)))
+    assert default_feature_columns(table) == ("column 2", "column 3")
+    table = load("".join(f"{(i * 3) % 11}.5,{i * 0.37 % 1:.3f}\n" for i in range(1, 40)))
+    assert default_feature_columns(table) == ("column 1", "column 2")
+
+
 def test_default_feature_columns_falls_back_when_nothing_looks_like_a_measurement():
     table = load("id,const\n1,5\n2,5\n3,5\n4,5\n")
     assert default_feature_columns(table) == ("id", "const")
@@ -509,7 +518,8 @@ def test_class_id_columns_are_label_candidates():
     table = load("v,species_id,species\n" + rows)
     assert table.numeric_columns == ("v", "species_id")
     assert table.other_columns == ("species", "species_id")
-    assert table.frame["species"].dtype == "str"
+    assert pd.api.types.is_string_dtype(table.frame["species"])
+    assert table.frame["species"].tolist()[:3] == ["a", "b", "c"]
 
 
 # ---------------------------------------------------------------------------
@@ -628,3 +638,47 @@ def test_report_is_frozen(labelled):
     with pytest.raises(AttributeError):
         labelled.report.messages = ()  # type: ignore[misc]
     assert isinstance(labelled.frame, pd.DataFrame)
+
+
+# ---------------------------------------------------------------------------
+# No file can break it
+# ---------------------------------------------------------------------------
+
+_CELLS = st.one_of(
+    st.from_regex(r"[+-]?\d{0,5}([.,]\d{0,4})?(e-?\d)?", fullmatch=True),
+    st.sampled_from(["", "NA", "inf", "-", '"', '""', "1,234.5", "1.234,5", "1 234", "x", "\u2212", " "]),
+    st.text(max_size=5),
+)
+_SEPARATORS = st.sampled_from([",", ";", "\t", "|", " ", "\r\n", "\n", "\r", '"'])
+_CSVISH = st.lists(st.tuples(_CELLS, _SEPARATORS), max_size=60).map(lambda xs: "".join(a + b for a, b in xs))
+
+
+def _table_or_csv_error(data: bytes) -> None:
+    try:
+        table = load_csv(data)
+    except CsvError as err:
+        assert str(err).strip()
+        return
+    assert table.numeric_columns and len(table.frame) == table.report.n_rows_kept
+    try:
+        X, _ = select_features(table, default_feature_columns(table), standardise=True)
+    except CsvError as err:
+        assert str(err).strip()
+    else:
+        assert np.isfinite(X).all()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_CSVISH, st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
+def test_any_csvish_text_gives_a_table_or_a_csv_error(text, codec):
+    try:
+        data = text.encode(codec)
+    except UnicodeEncodeError:
+        data = text.encode("utf-8")
+    _table_or_csv_error(data)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(max_size=300))
+def test_any_bytes_give_a_table_or_a_csv_error(data):
+    _table_or_csv_error(data)
