@@ -94,7 +94,6 @@ _GROUP_SEPS_COMMA = r"[. \u00a0\u202f'\u2019]"
 _GROUPED_DOT_DECIMAL = re.compile(rf"([+-]?\d{{1,3}})({_GROUP_SEPS_DOT})\d{{3}}(?:\2\d{{3}})*(?:\.\d*)?")
 _GROUPED_COMMA_DECIMAL = re.compile(rf"([+-]?\d{{1,3}})({_GROUP_SEPS_COMMA})\d{{3}}(?:\2\d{{3}})*(?:,\d*)?")
 _COMMA_DECIMAL = re.compile(r"[+-]?(?:\d+,\d*|,\d+)(?:[eE][+-]?\d+)?")
-_GROUP_STRIP = re.compile(r"[ ,.\u00a0\u202f'\u2019]")
 
 # Evidence for the decimal mark: a separator followed by other than exactly
 # three digits, or after a "0" integer part, cannot be a thousands separator.
@@ -103,7 +102,7 @@ _EVIDENCE_DOT = re.compile(r"[+-]?(?:\d*\.(?:\d{1,2}|\d{4,})|0\.\d+|\d{4,}\.\d+|
 
 _UNICODE_MINUS = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-"})
 
-# (signature, what the file is, what to do); checked against the first bytes.
+# (leading bytes, message saying what the file is and what to do).
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
      "This looks like an old Excel workbook (.xls), not a CSV. Save it as CSV "
