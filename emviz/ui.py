@@ -168,7 +168,7 @@ def _uploaded_selection(sb) -> DataSelection | None:
     try:
         table = csv_loader.load_csv(st.session_state["upload_bytes"], name)
     except csv_loader.CsvError as err:
-        st.error(f"Could not use **{csv_loader.safe_label(name)}**: {err}")
+        st.error(f"Could not use **{csv_loader.safe_label(name)}**: {csv_loader.safe_label(str(err))}")
         return None
     numeric = list(table.numeric_columns)
     if not numeric:
@@ -182,14 +182,13 @@ def _uploaded_selection(sb) -> DataSelection | None:
     columns = sb.multiselect(
         "Columns to fit", numeric, key="w_columns",
         on_change=lambda: st.session_state.__setitem__(chosen_key, st.session_state["w_columns"]),
-        format_func=csv_loader.safe_label,
         help="Numeric columns used by the fit. One column gives the 1-D histogram view.")
     label_options = ["(none)"] + [c for c in table.frame.columns if c not in columns]
+    if st.session_state.get("label_column", "(none)") not in label_options:
+        st.session_state["label_column"] = "(none)"
     label_column = sb.selectbox("Label column (compare only)", label_options,
-                                key=_widget_key("label_column", "(none)") if st.session_state.get(
-                                    "label_column", "(none)") in label_options else None,
-                                on_change=_remember, args=("label_column",),
-                                format_func=csv_loader.safe_label,
+                                key=_widget_key("label_column", "(none)"), on_change=_remember,
+                                args=("label_column",),
                                 help="Known classes, used only to compare clusterings, never to fit.")
     standardise = sb.checkbox("Standardise columns", key=_widget_key("standardise", False),
                               on_change=_remember, args=("standardise",),
@@ -198,16 +197,19 @@ def _uploaded_selection(sb) -> DataSelection | None:
         st.warning("Choose at least one column to fit in the sidebar.")
         return None
     try:
-        X, report, kept_rows = csv_loader.select_features(table, columns, standardise=standardise,
-                                                           min_rows=2)
+        X, report = csv_loader.select_features(table, columns, standardise=standardise, min_rows=2)
     except csv_loader.CsvError as err:
-        st.error(str(err))
+        st.error(csv_loader.safe_label(str(err)))
         return None
+    # The frame's index is the file line of each row; the report lists the lines it dropped.
+    lines = table.frame.index.to_numpy()
+    kept = ~np.isin(lines, np.asarray(report.dropped_rows, dtype=lines.dtype))
+    kept_rows = lines[kept]
     labels = None
     if label_column and label_column != "(none)":
-        labels = table.frame[label_column].astype(str).to_numpy()[kept_rows]
+        labels = table.frame[label_column].fillna("(missing)").astype(str).to_numpy()[kept]
     messages = tuple(table.report.messages) + tuple(m for m in report.messages if m not in table.report.messages)
-    return DataSelection(UPLOAD, f"Your file: {name}", "Your own data.", X, tuple(columns), labels,
+    return DataSelection(UPLOAD, f"Your file: {csv_loader.safe_label(name)}", "Your own data.", X, tuple(columns), labels,
                          np.asarray(kept_rows), default_k=min(3, X.shape[0]), messages=messages)
 
 
