@@ -50,6 +50,8 @@ def ellipse_outline(mean, covariance, mass: float, n_points: int = 100) -> np.nd
     root = np.linalg.cholesky(covariance)
     angles = np.linspace(0.0, 2.0 * np.pi, n_points + 1)
     circle = np.stack([np.cos(angles), np.sin(angles)])
+    # Exactly the first point again (sin(2 pi) is not 0 in floating point), so the outline closes.
+    circle[:, -1] = circle[:, 0]
     return mean + chi2_radius(mass) * (root @ circle).T
 
 
