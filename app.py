@@ -43,11 +43,10 @@ if d > 2:
                                       format_func=lambda j: selection.feature_names[j], key="view_y")
         view_columns = (first, second) if first != second else (first, (first + 1) % d)
 
-title_col, note_col = st.columns([3, 2])
-title_col.title("EM for Gaussian mixtures, step by step")
-title_col.caption(f"{selection.title} · {selection.X.shape[0]:,} points · {d} column(s) · K = "
-                  f"{options.n_components} · {options.covariance_type} covariances · seed {options.seed}")
-note_col.info(selection.note)
+st.title("EM for Gaussian mixtures, step by step")
+st.caption(f"**{selection.title}** · {selection.X.shape[0]:,} points · {d} column(s) · K = "
+           f"{options.n_components} · {options.covariance_type} covariances · seed {options.seed} — "
+           f"{selection.note}")
 ui.show_messages(selection)
 
 try:
@@ -83,7 +82,8 @@ def _toggle_play() -> None:
     st.session_state["last_tick"] = time.monotonic()
 
 
-speed = st.session_state.get("speed", 0.8)
+st.session_state.setdefault("speed", 0.8)
+speed = st.session_state["speed"]
 run_every = speed if st.session_state.get("playing") else None
 
 
@@ -148,9 +148,12 @@ def explorer() -> None:
 
     with st.expander("The maths of this step, with its numbers", expanded=not lecture):
         st.latex(explain.step_formula(step.kind))
+        if step.kind in ("m_step", "init"):
+            st.latex(explain.m_step_numbers(history, index))
         if not step.is_kmeans:
             st.number_input("Point to explain (row)", 0, history.n_samples - 1, key="explain_row",
                             help="Or click a point in the chart.")
+            st.caption("E-step arithmetic for this point with this step's parameters:")
             for line in explain.point_arithmetic(history, index, int(st.session_state["explain_row"])):
                 st.latex(line)
 

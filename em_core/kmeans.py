@@ -169,8 +169,10 @@ def lloyd(X: np.ndarray, seeds: np.ndarray, max_iter: int = 300) -> KMeansRun:
         labels, point_dist = nearest_centroid(X, centroids)
         counts = np.bincount(labels, minlength=n_clusters).astype(float)
         unchanged = previous_labels is not None and np.array_equal(labels, previous_labels)
+        # objective() rather than point_dist.sum(): the same summation order as the update
+        # step's J, so an assignment that changes nothing reports exactly the same J.
         run.records.append(KMeansRecord("kmeans_assign", iteration, centroids.copy(), counts,
-                                        float(point_dist.sum()), converged=unchanged))
+                                        objective(X, labels, centroids), converged=unchanged))
         run.labels = labels
         if unchanged:
             run.converged = True

@@ -32,6 +32,13 @@ def _fmt(value: float) -> str:
     return f"{value:,.2f}" if abs(value) >= 1e-2 or value == 0 else f"{value:.3g}"
 
 
+def _delta(change: float, scale: float) -> str:
+    """A signed change, shown as ±0 when it is only rounding noise relative to ``scale``."""
+    if abs(change) <= 1e-9 * max(abs(scale), 1.0):
+        return "±0"
+    return ("+" if change > 0 else "−") + _fmt(abs(change))
+
+
 def step_title(history: em_core.History, index: int) -> str:
     """Short position label, e.g. ``"Iteration 3 · M-step"``."""
     step = history[index]
@@ -43,25 +50,28 @@ def step_title(history: em_core.History, index: int) -> str:
 
 
 def step_caption(history: em_core.History, index: int) -> str:
-    """One or two sentences: what this step did and what changed since the previous one."""
+    """One or two sentences: what this step did and what changed since the previous one.
+
+    Shown under :func:`step_title`, so it does not repeat the position.
+    """
     step = history[index]
     previous = history[index - 1] if index > 0 else None
-    title = step_title(history, index)
     if step.kind == "kmeans_assign":
-        text = f"{title}: each point joins its nearest centroid. J = {_fmt(step.kmeans_objective)}"
+        text = f"Assignment: each point joins its nearest centroid. J = {_fmt(step.kmeans_objective)}"
         if previous is not None and previous.is_kmeans:
             moved = int((history.labels(index) != history.labels(index - 1)).sum())
-            text += f" ({_fmt(step.kmeans_objective - previous.kmeans_objective)}); {moved} point(s) changed cluster"
+            text += (f" ({_delta(step.kmeans_objective - previous.kmeans_objective, step.kmeans_objective)}); "
+                     f"{moved} point(s) changed cluster")
         else:
             text += "; the centroids are the k-means++ seeds"
         return text + "."
     if step.kind == "kmeans_update":
         shift = np.linalg.norm(step.means - previous.means, axis=1)
-        return (f"{title}: every centroid moves to the mean of its points. J = {_fmt(step.kmeans_objective)} "
-                f"({_fmt(step.kmeans_objective - previous.kmeans_objective)}); largest move "
+        return (f"Update: every centroid moves to the mean of its points. J = {_fmt(step.kmeans_objective)} "
+                f"({_delta(step.kmeans_objective - previous.kmeans_objective, step.kmeans_objective)}); largest move "
                 f"{_fmt(shift.max())} (centroid {int(shift.argmax()) + 1}).")
     if step.kind == "init":
-        return (f"{title}: {INIT_SENTENCES.get(history.init, history.init)}. "
+        return (f"EM starts from {INIT_SENTENCES.get(history.init, history.init)}. "
                 f"Log-likelihood {_fmt(step.log_likelihood)}.")
     if step.kind == "e_step":
         changed = ""
@@ -72,13 +82,13 @@ def step_caption(history: em_core.History, index: int) -> str:
             moved = 0.5 * np.abs(after - before).sum(axis=1)
             changed = (f" Only the colours change: {switched} point(s) changed their most likely component; "
                        f"largest change in a point's responsibilities {moved.max():.2f}.")
-        return (f"{title}: responsibilities γ recomputed from the current parameters; the bound is now tight "
+        return (f"E-step: responsibilities γ recomputed from the current parameters; the bound is now tight "
                 f"(lower bound = log-likelihood = {_fmt(step.log_likelihood)}).{changed}")
     shift = np.linalg.norm(step.means - previous.means, axis=1)
     gain = step.log_likelihood - previous.log_likelihood
-    text = (f"{title}: means, covariances and weights updated from the responsibilities. Only the ellipses move: "
+    text = (f"M-step: means, covariances and weights updated from the responsibilities. Only the ellipses move: "
             f"largest mean shift {_fmt(shift.max())} (component {int(shift.argmax()) + 1}); "
-            f"log-likelihood {_fmt(step.log_likelihood)} ({'+' if gain >= 0 else ''}{_fmt(gain)}).")
+            f"log-likelihood {_fmt(step.log_likelihood)} ({_delta(gain, step.log_likelihood)}).")
     if "converged" in step.flags:
         text += " Converged: the improvement per point fell below the tolerance."
     return text
@@ -129,6 +139,14 @@ def _latex_number(value: float) -> str:
         return f"{value:.4f}"
     mantissa = value / 10 ** exponent
     return rf"{mantissa:.3f}\times10^{{{exponent}}}"
+
+
+def m_step_numbers(history: em_core.History, index: int) -> str:
+    """LaTeX line with this step's effective counts and weights, e.g. ``N = (290.1, ...)``."""
+    step = history[index]
+    counts = ", ".join(f"{c:.1f}" for c in step.counts)
+    weights = ", ".join(f"{w:.3f}" for w in step.weights)
+    return rf"N_k = ({counts}),\quad N = {history.n_samples},\quad \pi_k = N_k / N = ({weights})"
 
 
 def point_arithmetic(history: em_core.History, index: int, row: int) -> list[str]:

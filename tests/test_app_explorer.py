@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -9,7 +11,7 @@ from emviz import fitting
 from emviz.datasets import DATASETS
 from emviz.fitting import INIT_LABELS
 
-APP = "app.py"
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def _run(session=None, query=None) -> AppTest:
