@@ -219,21 +219,22 @@ def restarts_figure(table: pd.DataFrame, *, lecture: bool = False) -> go.Figure:
                           "<br>%{customdata[2]} iterations<extra>optimum " + optimum + "</extra>"),
             row=1, col=1)
         fig.add_trace(go.Bar(x=rows["run"], y=rows["iterations"], marker_color=colour, showlegend=False,
-                             name=f"optimum {optimum}", hovertemplate="run %{x}: %{y} iterations<extra></extra>"),
+                             width=0.6, name=f"optimum {optimum}",
+                             hovertemplate="run %{x}: %{y} iterations<extra></extra>"),
                       row=2, col=1)
     best = table[table["best"]].iloc[0]
     fig.add_trace(go.Scatter(x=[best["run"]], y=[best["log_likelihood"]], mode="markers+text", name="best run",
-                             text=["best"], textposition="top center",
+                             text=["  best"], textposition="middle right",
                              marker=dict(symbol="star", size=24 if lecture else 20, color="gold",
                                          line=dict(width=1.5, color="black")),
                              hovertemplate="best run %{x}: %{y:,.2f}<extra></extra>"), row=1, col=1)
     spread = float(table["log_likelihood"].max() - table["log_likelihood"].min())
     pad = max(spread * 0.15, 1.0)
-    fig.update_yaxes(range=[table["log_likelihood"].min() - pad, table["log_likelihood"].max() + pad],
+    fig.update_yaxes(range=[table["log_likelihood"].min() - pad, table["log_likelihood"].max() + 2 * pad],
                      row=1, col=1)
     fig.update_xaxes(title_text="run", dtick=1, row=2, col=1)
-    fig.update_layout(height=560 if lecture else 460, margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0),
+    fig.update_layout(height=560 if lecture else 460, margin=dict(l=10, r=10, t=60, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.07, x=0),
                       font=dict(size=18 if lecture else 13), barmode="overlay")
     return fig
 
@@ -299,10 +300,14 @@ def criteria_figure(grid: pd.DataFrame, *, lecture: bool = False) -> go.Figure:
         best = best_model(grid, criterion)
         fig.add_trace(go.Scatter(
             x=[best["K"]], y=[best[criterion]], mode="markers+text", name=f"lowest {criterion}",
-            text=[f"K = {best['K']}, {best['covariance_type']}"], textposition="top center",
+            text=[f"K = {best['K']}, {best['covariance_type']}"], textposition="bottom center",
+            textfont=dict(color="black", size=17 if lecture else 13),
             marker=dict(symbol="star", size=22 if lecture else 18, color="gold", line=dict(width=1.5, color="black")),
             hovertemplate=f"lowest {criterion}: %{{y:,.1f}}<extra></extra>"), row=1, col=col)
         fig.update_xaxes(title_text="components K", dtick=1, row=1, col=col)
+        low, high = float(grid[criterion].min()), float(grid[criterion].max())
+        span = max(high - low, 1.0)
+        fig.update_yaxes(range=[low - 0.18 * span, high + 0.06 * span], row=1, col=col)  # room for the label
     fig.update_layout(height=470 if lecture else 400, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0),
                       font=dict(size=18 if lecture else 13))
