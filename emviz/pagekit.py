@@ -1,0 +1,69 @@
+"""Small Streamlit helpers shared by the comparison and theory pages.
+
+The pages stay thin: they call these for the repetitive parts (no data, a fit
+that fails, drawing one step, jumping to the explorer) and keep only their own
+layout. Numbers and figures come from ``emviz.compare`` and ``emviz.figures``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import em_core
+
+from . import figures, fitting
+from .fitting import FitOptions
+from .ui import DataSelection
+
+EXPLORER = "app.py"
+PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def require_selection(selection: DataSelection | None) -> DataSelection:
+    """The selection, or an explanation and a stop when nothing usable is loaded."""
+    if selection is None:
+        st.info("Pick a built-in data set in the sidebar, or upload a CSV with at least one numeric column.")
+        st.stop()
+    return selection
+
+
+def fit_or_stop(X, options: FitOptions) -> em_core.History:
+    """``fitting.fit`` (cached), or a plain error message and a stop instead of a traceback."""
+    try:
+        return fitting.fit(X, options)
+    except ValueError as err:
+        st.error(f"The fit could not run: {err}")
+        st.stop()
+
+
+def make_view(history: em_core.History, selection: DataSelection) -> figures.View:
+    """The explorer's default view: the two columns, the first two principal axes beyond 2-D, a histogram in 1-D."""
+    mode = "pca" if selection.X.shape[1] > 2 else "columns"
+    return figures.make_view(history, mode=mode, columns=(0, min(1, selection.X.shape[1] - 1)),
+                             column_names=selection.feature_names)
+
+
+def draw_step(history: em_core.History, index: int, view: figures.View, *,
+              key: str, lecture: bool = False, height: int | None = None, color_mode: str = "mix") -> None:
+    """One step's picture (``figures.step_figure``; a histogram for one-column data)."""
+    fig = figures.step_figure(history, index, view, color_mode=color_mode, lecture=lecture)
+    if height is not None:
+        fig.update_layout(height=height)
+    st.plotly_chart(fig, key=key, config=PLOT_CONFIG)
+
+
+def open_explorer(*, step: int | None = None, **settings) -> None:
+    """Switch to the explorer with these shared settings (``ui.SHARED_SETTINGS`` session keys).
+
+    The explorer's sidebar mirrors the plain session keys (``seed``, ``init``,
+    ``n_components``, ...) into its widgets, so storing them here is enough. A
+    requested ``step`` goes where the explorer looks for a step from a link
+    (``pending_step``); forgetting the explorer's ``fit_key`` makes it apply it
+    even when the fit itself is unchanged.
+    """
+    for key, value in settings.items():
+        st.session_state[key] = value
+    if step is not None:
+        st.session_state["pending_step"] = int(step)
+        st.session_state.pop("fit_key", None)
+    st.switch_page(EXPLORER)

@@ -1,0 +1,71 @@
+"""k-means vs GMM: the hard partition and the soft mixture from the same start, side by side."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from emviz import compare, explain, fitting, pagekit, ui
+from emviz.layout import lecture_toggle
+
+st.set_page_config(page_title="emviz · k-means vs GMM", page_icon="◎", layout="wide")
+lecture = lecture_toggle()
+selection = pagekit.require_selection(ui.data_sidebar())
+options = ui.options_sidebar(selection)
+forced = options.init != "kmeans"
+options = replace(options, init="kmeans")
+
+st.title("k-means vs a Gaussian mixture")
+st.caption(f"{selection.title} · {selection.X.shape[0]:,} points · K = {options.n_components} · "
+           f"{options.covariance_type} covariances · seed {options.seed}. EM starts from the k-means partition "
+           "on the left, so both sides share the same data and the same initialisation.")
+if forced:
+    st.caption("This page always starts EM from k-means (the sidebar's other initialisation is used elsewhere).")
+ui.show_messages(selection)
+st.info(compare.why_they_differ(selection.source))
+
+history = pagekit.fit_or_stop(selection.X, options)
+view = pagekit.make_view(history, selection)
+kmeans_steps = compare.kmeans_step_indices(history)
+em_steps = compare.em_step_indices(history)
+fit_id = fitting.data_digest(selection.X)[:10] + str(hash(options) & 0xFFFFFF)
+
+left, right = st.columns(2)
+with left:
+    st.subheader("k-means: hard partition")
+    k_index = st.select_slider(
+        "k-means step", options=kmeans_steps, value=kmeans_steps[-1], key=f"kvg_kmeans_{fit_id}",
+        format_func=lambda i: explain.step_title(history, i),
+        help="Scrub through Lloyd's algorithm: each round assigns every point to its nearest centroid, then moves "
+             "each centroid to the mean of its points. The last step is the k-means result.")
+    pagekit.draw_step(history, k_index, view, key="kvg_kmeans_chart", lecture=lecture)
+with right:
+    st.subheader("EM: soft assignments")
+    g_index = st.select_slider(
+        "EM step", options=em_steps, value=em_steps[-1], key=f"kvg_em_{fit_id}",
+        format_func=lambda i: explain.step_title(history, i),
+        help="Scrub through EM, from the parameters of the k-means partition to the final fit. Points are "
+             "coloured by their responsibilities; ellipses enclose 1σ, 2σ and 3σ of each component.")
+    pagekit.draw_step(history, g_index, view, key="kvg_em_chart", lecture=lecture)
+
+kmeans_labels = history.labels(k_index)
+gmm_labels = history.labels(g_index)
+agreement = compare.agreement_table(kmeans_labels, gmm_labels, selection.labels)
+st.subheader("How much do they agree?")
+metric_cols = st.columns(len(agreement))
+for col, row in zip(metric_cols, agreement.itertuples()):
+    col.metric(f"ARI {row.comparison}", f"{row.ARI:.3f}",
+               help="Adjusted Rand index of the two hard labelings shown above (GMM: most responsible "
+                    "component): 1 means the same partition, about 0 what chance would give.")
+
+if selection.labels is None:
+    st.caption("This data has no true labels, so only the two methods are compared with each other.")
+else:
+    st.markdown("**Confusion tables** against the true labels, after matching each cluster to the class it "
+                "overlaps most (Hungarian algorithm); matched counts lie on the diagonal.")
+    table_cols = st.columns(2)
+    for col, (name, labels) in zip(table_cols, (("k-means", kmeans_labels), ("GMM", gmm_labels))):
+        frame, accuracy = compare.confusion_frame(labels, selection.labels, name=name)
+        col.dataframe(frame, key=f"kvg_confusion_{name}")
+        col.caption(f"{name}: {accuracy:.1%} of points in the cluster matched to their own class.")

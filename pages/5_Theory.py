@@ -1,0 +1,83 @@
+"""Theory: k-means, the Gaussian mixture and EM, taught with the app's own pictures of your data."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from emviz import figures, pagekit, theory, ui
+from emviz.layout import lecture_toggle
+
+st.set_page_config(page_title="emviz · theory", page_icon="◎", layout="wide")
+lecture = lecture_toggle()
+selection = pagekit.require_selection(ui.data_sidebar())
+options = ui.options_sidebar(selection)
+
+st.title("The theory behind the pictures")
+st.markdown(f"Every picture on this page is a step of the fit the explorer shows for **{selection.title}** "
+            f"(K = {options.n_components}, {options.covariance_type} covariances, seed {options.seed}); change "
+            "the data or the model in the sidebar and the pictures follow. Each section has a button that opens "
+            "the explorer at the step it talks about.")
+ui.show_messages(selection)
+
+history = pagekit.fit_or_stop(selection.X, options)
+kmeans_options = options if options.init == "kmeans" else replace(options, init="kmeans")
+kmeans_history = pagekit.fit_or_stop(selection.X, kmeans_options)
+views = {id(history): pagekit.make_view(history, selection)}
+if kmeans_history is not history:
+    views[id(kmeans_history)] = pagekit.make_view(kmeans_history, selection)
+picture_height = 560 if lecture else 460
+
+for section in theory.SECTIONS:
+    st.header(section.title, anchor=section.key)
+    st.markdown(section.intro)
+    for formula in section.formulas:
+        st.latex(formula)
+    st.markdown(section.outro)
+
+    source = kmeans_history if section.needs_kmeans else history
+    indices = theory.illustrating_steps(source, section.steps)
+    actions = None  # where the explorer button and the page link go
+    if section.key == "jensen":
+        st.dataframe(theory.bound_table(history), hide_index=True, key="theory_bound_table",
+                     column_config={c: st.column_config.NumberColumn(format="%.4f")
+                                    for c in ("log-likelihood", "lower bound", "gap")})
+    elif section.key == "monotone":
+        smallest, decreases = theory.monotonicity(history)
+        chart_col, actions = st.columns([3, 2])
+        chart_col.plotly_chart(figures.loglik_figure(history, len(history) - 1, lecture=lecture),
+                               key="theory_loglik", config=pagekit.PLOT_CONFIG)
+        if history.n_iter == 0 or smallest != smallest:
+            actions.info("EM ran no iteration in this fit.")
+        elif decreases == 0:
+            actions.success(f"In this fit the log-likelihood never went down over {history.n_iter} iteration(s); "
+                            f"the smallest change was {smallest:+.3g}.")
+        else:
+            actions.warning(f"{decreases} iteration(s) lowered the log-likelihood (smallest change "
+                            f"{smallest:+.3g}): beyond rounding, that would be a bug worth reporting.")
+    elif indices:
+        color_mode = "uncertainty" if section.key == "latent" else "mix"
+        if len(indices) == 1 and not lecture:
+            picture_cols = st.columns([3, 2])
+            actions = picture_cols[1]
+        else:
+            picture_cols = st.columns(len(indices))
+        for column, index in zip(picture_cols, indices):
+            with column:
+                pagekit.draw_step(source, index, views[id(source)], key=f"theory_{section.key}_{index}",
+                                  lecture=lecture, height=picture_height, color_mode=color_mode)
+    if actions is None:
+        actions = st.container()
+
+    if indices or section.key == "monotone":
+        target = indices[0] if indices else len(history) - 1
+        overrides = {"init": "kmeans"} if section.needs_kmeans and options.init != "kmeans" else {}
+        if actions.button("Open the explorer at this step", key=f"theory_open_{section.key}",
+                          help=f"Switch to the explorer at step {target} of this fit"
+                               + (" (with the k-means initialisation)" if overrides else "") + "."):
+            pagekit.open_explorer(step=target, **overrides)
+    if section.page is not None:
+        actions.page_link(section.page, label="See it on its own page", icon="➡️",
+                          help="A whole page on this idea, on the same data.")
+    st.divider()
