@@ -240,3 +240,47 @@ def test_frames_are_dataframes(blobs, blobs_history):
     X, truth = blobs
     assert isinstance(compare.agreement_table(blobs_history.labels(0), blobs_history.labels(-1), truth),
                       pd.DataFrame)
+
+
+# Theory page numbers ------------------------------------------------------------------------
+
+def test_theory_illustrating_steps():
+    from emviz import theory
+
+    X, _ = _data("mouse")
+    history = em_core.fit_history(X, 3, seed=0)
+    assign, update = theory.illustrating_steps(history, ("kmeans_assign", "kmeans_update"))
+    assert history[assign].kind == "kmeans_assign" and history[assign].iteration == 2
+    assert history[update].kind == "kmeans_update" and update == assign + 1
+    first_e, first_m, final = theory.illustrating_steps(history, ("first_e", "first_m", "final"))
+    assert (history[first_e].kind, history[first_m].kind, final) == ("e_step", "m_step", len(history) - 1)
+    no_kmeans = em_core.fit_history(X, 3, init="random_points", seed=0)
+    assert theory.illustrating_steps(no_kmeans, ("kmeans_assign", "kmeans_update", "first_e")) == [
+        no_kmeans.indices_of("e_step")[0]]
+
+
+def test_theory_bound_table_is_tight_after_e_steps():
+    from emviz import theory
+
+    X, _ = _data("unequal")
+    history = em_core.fit_history(X, 2, seed=0)
+    table = theory.bound_table(history, max_rows=7)
+    assert len(table) == 7 and table["what"].iloc[0] == "start"
+    assert table["step"].iloc[0] == history.first_em_index
+    e_rows = table["what"].str.endswith("E-step")
+    assert e_rows.sum() == 3
+    assert np.allclose(table.loc[e_rows, "gap"], 0.0, atol=1e-6)
+    assert (table["gap"] >= -1e-6).all()  # Jensen: the bound never exceeds the log-likelihood
+
+
+def test_theory_monotonicity_and_sections():
+    from emviz import theory
+
+    X, _ = _data("mouse")
+    history = em_core.fit_history(X, 3, seed=0)
+    smallest, decreases = theory.monotonicity(history)
+    assert decreases == 0 and smallest >= 0
+    assert len({s.key for s in theory.SECTIONS}) == len(theory.SECTIONS) == 8
+    for section in theory.SECTIONS:
+        assert section.formulas and section.intro
+        assert section.steps or section.page or section.key == "monotone"

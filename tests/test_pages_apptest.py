@@ -1,0 +1,157 @@
+"""AppTest runs of the comparison and theory pages with every built-in data set.
+
+Each page is reached the way a user reaches it: ``app.py`` is the entry point
+and ``switch_page`` opens the page (only the page's script runs). Starting
+``AppTest`` on the page file itself would make ``pages/`` the app root, where
+``st.page_link("app.py")`` and ``st.switch_page("app.py")`` cannot resolve.
+Fits are cached per process, so data sets shared between tests are fitted once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from emviz import theory
+from emviz.datasets import DATASETS
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+KMEANS_VS_GMM = "pages/1_k-means_vs_GMM.py"
+RESTARTS = "pages/2_Several_initialisations.py"
+CHOOSE_K = "pages/3_Choose_K.py"
+SKLEARN = "pages/4_Check_against_scikit-learn.py"
+THEORY = "pages/5_Theory.py"
+ALL_DATA = list(DATASETS)
+
+
+def open_page(page: str, dataset: str, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["dataset"] = dataset
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def charts(at: AppTest) -> int:
+    return len(at.get("plotly_chart"))
+
+
+@pytest.mark.parametrize("dataset", ALL_DATA)
+def test_kmeans_vs_gmm(dataset):
+    at = open_page(KMEANS_VS_GMM, dataset)
+    labels = [m.label for m in at.metric]
+    assert labels == ["ARI k-means vs GMM", "ARI k-means vs true labels", "ARI GMM vs true labels"]
+    assert all(-1.0 <= float(m.value) <= 1.0 for m in at.metric)
+    assert charts(at) == 2
+    assert len(at.dataframe) == 2  # one confusion table per method
+    assert [s.label for s in at.main.select_slider] == ["k-means step", "EM step"]
+    if dataset == "mouse":
+        # EM recovers the head and ears far better than k-means (the page's whole point).
+        ari = {m.label: float(m.value) for m in at.metric}
+        assert ari["ARI GMM vs true labels"] > ari["ARI k-means vs true labels"] + 0.3
+        assert "cuts the top off the head" in at.info[0].value
+
+
+def test_kmeans_vs_gmm_scrubs_to_first_kmeans_step():
+    at = open_page(KMEANS_VS_GMM, "blobs")
+    slider = at.main.select_slider[0]
+    slider.set_value(0).run()
+    assert not at.exception
+    assert at.main.select_slider[0].value == 0
+    assert charts(at) == 2
+
+
+@pytest.mark.parametrize("dataset", ALL_DATA)
+def test_several_initialisations(dataset):
+    runs = 10 if dataset == "bad_init" else 3
+    at = open_page(RESTARTS, dataset, restarts_n=runs)
+    table = at.dataframe[0].value
+    assert len(table) == runs
+    assert table["best"].sum() == 1
+    assert table.loc[table["best"], "log-likelihood"].iloc[0] == table["log-likelihood"].max()
+    assert charts(at) == 2  # the runs chart and the picked run's picture
+    assert [m.label for m in at.metric] == ["Final log-likelihood"]
+    if dataset == "bad_init":
+        # The default settings must show the trap: at least two different optima.
+        assert table["optimum"].nunique() >= 2
+        assert "different partition" in at.warning[0].value
+
+
+def test_several_initialisations_opens_the_explorer_with_the_run():
+    at = open_page(RESTARTS, "bad_init", restarts_n=6)
+    pick = next(box for box in at.selectbox if box.label == "Run")
+    pick.set_value(5).run()  # run 5: k-means, seed 4 (the trapped one with the defaults)
+    at.button(key="restarts_open").click().run()
+    assert not at.exception
+    assert at.session_state["seed"] == 4 and at.session_state["init"] == "kmeans"
+    assert at.title[0].value == "EM for Gaussian mixtures, step by step"  # the explorer
+
+
+@pytest.mark.parametrize("dataset", ALL_DATA)
+def test_choose_k(dataset):
+    at = open_page(CHOOSE_K, dataset, choosek_kmax=3)
+    grid = at.dataframe[0].value
+    assert len(grid) == 3 * 4
+    assert "Lowest BIC" in at.success[0].value
+    assert charts(at) == 2  # the criteria and the chosen model's picture
+
+
+def test_choose_k_mouse_picks_three():
+    at = open_page(CHOOSE_K, "mouse", choosek_kmax=4, choosek_types=["full"])
+    assert "K = 3, full" in at.success[0].value
+
+
+@pytest.mark.parametrize("dataset", ALL_DATA)
+def test_check_against_sklearn(dataset):
+    at = open_page(SKLEARN, dataset)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["ARI between the labelings"] == "1.0000"
+    ours, theirs = metrics["EM iterations"].split(" / ")
+    assert ours == theirs
+    assert metrics["Log-likelihood, ours"] == metrics["Log-likelihood, scikit-learn"]
+    assert "agreement to rounding error" in at.success[0].value
+    assert len(at.dataframe) == 4  # summary, weights, means, covariances
+
+
+@pytest.mark.parametrize("dataset", ALL_DATA)
+def test_theory(dataset):
+    at = open_page(THEORY, dataset)
+    assert [h.anchor for h in at.main.header][:8] == [s.key for s in theory.SECTIONS]
+    assert len(at.main.header) == 8
+    assert len(at.latex) >= 15
+    assert len(at.dataframe) == 1  # the bound table
+    gaps = at.dataframe[0].value
+    e_steps = gaps["what"].str.endswith("E-step")
+    assert (gaps.loc[e_steps, "gap"].abs() < 1e-6 * gaps["log-likelihood"].abs().max()).all()
+    assert charts(at) >= 5
+    assert "never went down" in at.success[0].value
+
+
+def test_theory_button_opens_the_explorer_at_the_step():
+    at = open_page(THEORY, "mouse", init="random_points")
+    at.button(key="theory_open_kmeans").click().run()
+    assert not at.exception
+    assert at.session_state["init"] == "kmeans"
+    assert at.session_state["step"] == 2  # the second k-means assignment
+
+
+@pytest.mark.parametrize("page", [KMEANS_VS_GMM, RESTARTS, CHOOSE_K, SKLEARN, THEORY])
+def test_pages_without_usable_data_explain_instead_of_failing(page):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["upload_bytes"] = b"name,colour\nab,red\ncd,blue\n"
+    at.session_state["upload_name"] = "words.csv"
+    at.session_state["dataset"] = "upload"
+    at.switch_page(page).run()
+    assert not at.exception
+    assert any("Pick a built-in data set" in info.value for info in at.info)
+
+
+@pytest.mark.parametrize("page", [KMEANS_VS_GMM, RESTARTS, CHOOSE_K, SKLEARN, THEORY])
+def test_pages_in_lecture_mode(page):
+    at = open_page(page, "blobs", lecture=True, restarts_n=2, choosek_kmax=2)
+    assert at.toggle(key="w_lecture").value is True
