@@ -58,7 +58,7 @@ def objective(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> float
 
 
 def kmeans_plusplus(X: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.ndarray:
-    """k-means++ seeding: each new seed is drawn with probability proportional to D(x)^2.
+    """Greedy k-means++ seeding: seeds drawn with probability proportional to D(x)^2.
 
     Parameters
     ----------
@@ -73,24 +73,29 @@ def kmeans_plusplus(X: np.ndarray, n_clusters: int, rng: np.random.Generator) ->
 
     Notes
     -----
-    This is the plain algorithm of Arthur and Vassilvitskii (one candidate per
-    seed). When every remaining point coincides with a seed (fewer distinct
-    points than clusters) the next seed is drawn uniformly.
+    Arthur and Vassilvitskii's seeding with the greedy refinement they suggest:
+    for each new seed, ``2 + log K`` candidates are drawn proportionally to
+    D(x)^2 and the one that lowers the total squared distance most is kept.
+    One candidate per seed too often puts two seeds in the same cluster.
+    When every point coincides with a seed (fewer distinct points than
+    clusters) candidates are drawn uniformly.
     """
     n = X.shape[0]
+    n_trials = 2 + int(np.log(n_clusters))
     indices = [int(rng.integers(n))]
     closest = squared_distances(X, X[indices[0]][None])[:, 0]
     for _ in range(1, n_clusters):
         total = closest.sum()
         if total > 0:
-            # Cumulative sums and a uniform draw: sampling proportional to D^2.
-            target = rng.random() * total
-            index = int(np.searchsorted(np.cumsum(closest), target, side="right"))
-            index = min(index, n - 1)
+            # Inverse-CDF draws: sampling proportional to D^2.
+            targets = rng.random(n_trials) * total
+            candidates = np.minimum(np.searchsorted(np.cumsum(closest), targets, side="right"), n - 1)
         else:
-            index = int(rng.integers(n))
-        indices.append(index)
-        np.minimum(closest, squared_distances(X, X[index][None])[:, 0], out=closest)
+            candidates = rng.integers(n, size=n_trials)
+        candidate_dist = np.minimum(closest[:, None], squared_distances(X, X[candidates]))
+        best = int(candidate_dist.sum(axis=0).argmin())
+        indices.append(int(candidates[best]))
+        closest = candidate_dist[:, best].copy()
     return X[indices].copy()
 
 
