@@ -85,4 +85,6 @@ def match_labels(predicted, truth):
     """
     table, clusters, classes = contingency_table(predicted, truth)
     rows, cols = linear_sum_assignment(-table)
-    return {clusters[r].item(): classes[c].item() for r, c in zip(rows, cols)}, table, clusters, classes
+    # tolist() turns numpy scalars into Python ones and leaves strings (object arrays) as they are.
+    cluster_list, class_list = clusters.tolist(), classes.tolist()
+    return {cluster_list[r]: class_list[c] for r, c in zip(rows, cols)}, table, clusters, classes
