@@ -53,7 +53,7 @@ def data_digest(X: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-@st.cache_resource(max_entries=48, show_spinner=False)
+@st.cache_resource(max_entries=160, show_spinner=False)
 def _cached_fit(digest: str, _X: np.ndarray, options: FitOptions) -> em_core.History:
     FIT_CALLS["count"] += 1
     return em_core.fit_history(_X, **asdict(options))

@@ -127,7 +127,13 @@ def test_group_optima_same_partition_same_group(blobs):
     X, _ = blobs
     histories = [em_core.fit_history(X, 4, seed=s) for s in (0, 2, 4)]  # seeds that find the four blobs
     assert compare.group_optima(histories) == [0, 0, 0]
-    trapped = em_core.fit_history(X, 4, seed=1)  # one component on two blobs, two sharing one
+    # A start that traps EM: one mean between two blobs, two means inside a third blob.
+    _, labels = blobs
+    centres = np.array([X[labels == c].mean(axis=0) for c in np.unique(labels)])
+    spread = X[labels == np.unique(labels)[2]].std(axis=0)
+    means = np.array([(centres[0] + centres[1]) / 2, centres[2] - spread, centres[2] + spread, centres[3]])
+    trapped = em_core.fit_history(X, 4, init="given", weights_init=np.full(4, 0.25), means_init=means,
+                                  covariances_init=np.stack([0.3 * np.eye(2)] * 4))
     assert compare.group_optima(histories + [trapped]) == [0, 0, 0, 1]
 
 
