@@ -170,11 +170,13 @@ st.subheader("Replay and export")
 if view is not None and st.toggle("Show the client-side animation", key="show_animation",
                                   help="Every step sent once to your browser; its own slider and Play button "
                                        "run without the server."):
-    st.plotly_chart(figures.animation_figure(history, view, lecture=lecture), key="animation_chart")
+    with st.spinner("Building one frame per step…"):
+        animated = fitting.animation(selection.X, options, history, view, level_kind=level_kind, lecture=lecture)
+    st.plotly_chart(animated, key="animation_chart")
 cols = st.columns(3)
 if view is not None:
     cols[0].download_button("Download HTML animation",
-                            data=lambda: export.animation_html(figures.animation_figure(history, view)),
+                            data=lambda: fitting.animation_html(selection.X, options, history, view),
                             file_name="emviz_animation.html", mime="text/html",
                             help="One self-contained file that replays every step offline.")
 cols[1].download_button("Download history (CSV)", data=lambda: export.history_csv(history, selection.feature_names),

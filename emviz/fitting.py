@@ -66,3 +66,37 @@ def fit(X: np.ndarray, options: FitOptions) -> em_core.History:
     (hence ``cache_resource``: no pickling of the history on every rerun).
     """
     return _cached_fit(data_digest(X), X, options)
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def _cached_animation(key: tuple, _history: em_core.History, _view, level_kind: str, lecture: bool):
+    from . import figures  # plotly is only needed once an animation is asked for
+
+    return figures.animation_figure(_history, _view, level_kind=level_kind, lecture=lecture,
+                                    column_names=_view.column_names)
+
+
+def animation(X: np.ndarray, options: FitOptions, history: em_core.History, view, *, level_kind: str = "sigma",
+              lecture: bool = False):
+    """The client-side animation of a fit, built once per fit and view (it takes seconds).
+
+    The cache key is the fit's own key plus the view's projection, so a history
+    and its animation always belong together.
+    """
+    key = (data_digest(X), options, view.mode, tuple(view.columns or ()), lecture)
+    return _cached_animation(key, history, view, level_kind, lecture)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _cached_animation_html(key: tuple, _figure) -> str:
+    from .export import animation_html
+
+    return animation_html(_figure)
+
+
+def animation_html(X: np.ndarray, options: FitOptions, history: em_core.History, view) -> str:
+    """The standalone HTML replay of a fit (plotly.js embedded), built once per fit and view."""
+    figure = animation(X, options, history, view)
+    key = (data_digest(X), options, view.mode, tuple(view.columns or ()))
+    return _cached_animation_html(key, figure)
+
