@@ -23,9 +23,18 @@ def lecture_toggle() -> bool:
         st.session_state["lecture"] = st.query_params.get("lecture") == "1"
     st.session_state["w_lecture"] = st.session_state["lecture"]
     _, right = st.columns([5, 1])
-    on = right.toggle("Lecture mode", key="w_lecture",
-                      on_change=lambda: st.session_state.__setitem__("lecture", st.session_state["w_lecture"]),
+    on = right.toggle("Lecture mode", key="w_lecture", on_change=_remember_lecture,
                       help="Large type and a full-width picture for a projector (1280×720); hides the sidebar.")
     if on:
         st.markdown(_LECTURE_CSS, unsafe_allow_html=True)
     return bool(on)
+
+
+def _remember_lecture() -> None:
+    on = st.session_state["w_lecture"]
+    st.session_state["lecture"] = on
+    # In the URL too, so a shared link opens in lecture mode.
+    if on:
+        st.query_params["lecture"] = "1"
+    elif "lecture" in st.query_params:
+        del st.query_params["lecture"]

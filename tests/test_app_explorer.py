@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from emviz import fitting
-from emviz.datasets import DATASETS
+from emviz.datasets import DATASETS, load_dataset
 from emviz.fitting import INIT_LABELS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -114,5 +115,32 @@ def test_bad_query_parameters_are_ignored():
 def test_lecture_mode_hides_the_sidebar_and_keeps_working():
     at = _run({"lecture": True})
     assert any("stSidebar" in m.value for m in at.markdown if "<style>" in m.value)
+    _button(at, "Next").click().run()
+    assert not at.exception
+
+
+def test_lecture_mode_from_a_shared_link():
+    at = _run(query={"lecture": "1"})
+    assert at.session_state["lecture"] is True
+    assert any("stSidebar" in m.value for m in at.markdown if "<style>" in m.value)
+
+
+def test_client_side_animation_has_a_frame_per_step():
+    at = _run({"dataset": "blobs"})
+    charts_before = len(at.get("plotly_chart"))
+    at.toggle(key="show_animation").set_value(True).run()
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == charts_before + 1
+    spec = json.loads(charts[-1].proto.spec)
+    X = load_dataset("blobs")[["x", "y"]].to_numpy(dtype=float)
+    history = fitting.fit(X, fitting.FitOptions(n_components=4))
+    assert len(spec["frames"]) == len(history)
+
+
+def test_one_column_data_shows_a_histogram():
+    at = _run({"dataset": "bimodal_1d"})
+    assert not at.error
+    assert at.get("plotly_chart")
     _button(at, "Next").click().run()
     assert not at.exception
