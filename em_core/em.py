@@ -7,6 +7,11 @@ their entropy, and the sufficient statistics ``N_k``, ``sum gamma (x - c_k)`` an
 ``sum gamma (x - c_k)(x - c_k)^T`` accumulated in row chunks. The shift ``c_k``
 is the component's current mean, so the scatter about the new mean is found
 with almost no cancellation (the new mean is close to the old one).
+
+The chunks run on a small thread pool (``_chunks.map_chunks``); each returns
+its own partial sums, added up in chunk order, so a fit is bit-identical
+whatever the number of threads. Each parameter set is factored (Cholesky)
+once, and the factors serve both its lower bound and its E-step.
 """
 
 from __future__ import annotations
@@ -16,17 +21,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validation as v
+from ._chunks import map_chunks
 from .gaussian import (
-    LOG_2PI,
+    CovarianceFactors,
+    centred,
     covariance_factors,
     covariances_from_scatter,
     expand_covariances,
     expected_log_gaussian_total,
-    logsumexp_rows,
-    squared_mahalanobis,
+    log_joint,
+    normalise_log_joint,
 )
-from .history import History, make_step, row_chunks
-from .kmeans import best_of_restarts
+from .history import History, make_step
+from .kmeans import best_of_restarts, nearest_centroid
 
 # scikit-learn adds this to every N_k so that an empty component divides by a
 # tiny number instead of zero; we do the same so that both agree to the last bits.
@@ -55,12 +62,32 @@ class _Statistics:
                 + self.counts[:, None, None] * delta[:, :, None] * delta[:, None, :])
 
 
-def _accumulate(stats: _Statistics, resp: np.ndarray, diffs: list[np.ndarray]) -> None:
-    stats.counts += resp.sum(axis=0)
-    for k, diff in enumerate(diffs):
-        weighted = diff * resp[:, k:k + 1]
-        stats.sum_diff[k] += weighted.sum(axis=0)
-        stats.scatter_shift[k] += weighted.T @ diff
+def _chunk_moments(diff: np.ndarray, resp: np.ndarray, log_resp: np.ndarray | None):
+    """One chunk's share of the statistics: ``N_k``, ``sum gamma diff``, ``sum gamma diff diff^T``, entropy.
+
+    ``diff`` is (K, d, n), ``resp`` and ``log_resp`` are (K, n); a ``log_resp``
+    of None means "take the log of ``resp`` where it is positive".
+    """
+    if log_resp is None:
+        log_resp = np.zeros_like(resp)
+        np.log(resp, out=log_resp, where=resp > 0)
+    # resp = 0 where log_resp is finite but very negative: the product is 0, never NaN.
+    entropy = -float(np.einsum("kn,kn->", resp, log_resp))
+    weighted = diff * resp[:, None, :]
+    # K small (d x n) @ (n x d) products: BLAS is 3x faster than einsum here, and a
+    # product this small (d x d x CHUNK_ROWS flops for small d) stays on the calling thread.
+    scatter = np.matmul(weighted, np.swapaxes(diff, 1, 2))
+    return resp.sum(axis=1), weighted.sum(axis=2), scatter, entropy
+
+
+def _reduce(stats: _Statistics, parts) -> _Statistics:
+    """Add up per-chunk moments in chunk order (the same order whatever thread made them)."""
+    for counts, sum_diff, scatter, entropy in parts:
+        stats.counts += counts
+        stats.sum_diff += sum_diff
+        stats.scatter_shift += scatter
+        stats.entropy += entropy
+    return stats
 
 
 def _empty_statistics(shift: np.ndarray) -> _Statistics:
@@ -68,51 +95,34 @@ def _empty_statistics(shift: np.ndarray) -> _Statistics:
     return _Statistics(0.0, np.zeros(K), shift.copy(), np.zeros((K, d)), np.zeros((K, d, d)), 0.0)
 
 
-def _em_pass(X, weights, means, covariances, covariance_type, with_statistics=True):
-    """One E-step over all rows: log-likelihood and (optionally) the M-step's statistics.
+def _em_pass(X, weights, means, factors: CovarianceFactors, with_statistics=True) -> _Statistics:
+    """One E-step over all rows: the log-likelihood and (optionally) the M-step's statistics.
 
-    Returns
-    -------
-    stats : _Statistics
-    jittered : tuple of int
-        Components whose covariance needed extra jitter to be factored.
+    The statistics are taken about the current means (the shift ``c_k``).
     """
-    factors = covariance_factors(covariances, covariance_type, means.shape[1])
-    n_components, d = means.shape
-    constant = np.log(weights) - 0.5 * d * LOG_2PI - np.broadcast_to(factors.half_log_det, (n_components,))
+    log_weights = np.log(weights)
+
+    def chunk_pass(rows):
+        diff = centred(X[rows], means)
+        resp, log_resp, log_norm = normalise_log_joint(log_joint(diff, log_weights, factors))
+        moments = _chunk_moments(diff, resp, log_resp) if with_statistics else None
+        return float(log_norm.sum()), moments
+
+    parts = map_chunks(chunk_pass, X.shape[0])
     stats = _empty_statistics(means)
-    total = 0.0
-    for rows in row_chunks(X.shape[0]):
-        chunk = X[rows]
-        diffs = [chunk - means[k] for k in range(n_components)]
-        weighted = np.empty((chunk.shape[0], n_components))
-        for k, diff in enumerate(diffs):
-            weighted[:, k] = squared_mahalanobis(diff, factors, k)
-        weighted *= -0.5
-        weighted += constant
-        norm = logsumexp_rows(weighted)
-        total += norm.sum()
-        if with_statistics:
-            weighted -= norm[:, None]  # now log gamma
-            resp = np.exp(weighted)
-            stats.entropy -= float(np.einsum("ij,ij->", resp, weighted))
-            _accumulate(stats, resp, diffs)
-    stats.log_likelihood = float(total)
-    return stats, factors.jittered
+    stats.log_likelihood = float(sum(part[0] for part in parts))  # chunk order: deterministic
+    if with_statistics:
+        _reduce(stats, (part[1] for part in parts))
+    return stats
 
 
 def _statistics_of(X, resp_rows, shift) -> _Statistics:
-    """Statistics of a given responsibility matrix (``resp_rows(slice) -> chunk``)."""
-    stats = _empty_statistics(shift)
-    for rows in row_chunks(X.shape[0]):
-        chunk = X[rows]
-        resp = resp_rows(rows)
-        positive = resp > 0
-        log_resp = np.zeros_like(resp)
-        np.log(resp, out=log_resp, where=positive)
-        stats.entropy -= float((resp * log_resp).sum())
-        _accumulate(stats, resp, [chunk - shift[k] for k in range(shift.shape[0])])
-    return stats
+    """Statistics of a given responsibility matrix (``resp_rows(slice) -> (n, K) chunk``)."""
+
+    def chunk_pass(rows):
+        return _chunk_moments(centred(X[rows], shift), np.ascontiguousarray(resp_rows(rows).T), None)
+
+    return _reduce(_empty_statistics(shift), map_chunks(chunk_pass, X.shape[0]))
 
 
 def _m_step(stats: _Statistics, previous_means, previous_covariances, covariance_type, reg_covar,
@@ -146,17 +156,23 @@ def _m_step(stats: _Statistics, previous_means, previous_covariances, covariance
 
 def _needs_regularisation(raw_covariances, covariance_type, n_components, n_features, reg_covar):
     """Components whose covariance before ``reg_covar`` has an eigenvalue <= ``reg_covar``."""
-    full_raw = expand_covariances(raw_covariances, covariance_type, n_components, n_features)
-    smallest = np.array([np.linalg.eigvalsh(c)[0] for c in full_raw])
+    if covariance_type == "diag":
+        smallest = raw_covariances.min(axis=1)
+    elif covariance_type == "spherical":
+        smallest = raw_covariances
+    else:
+        full_raw = expand_covariances(raw_covariances, covariance_type, n_components, n_features)
+        smallest = np.linalg.eigvalsh(full_raw)[:, 0]  # one batched call, ascending eigenvalues
     return np.flatnonzero(smallest <= reg_covar).tolist()
 
 
-def _lower_bound(stats: _Statistics, weights, means, covariances, covariance_type) -> float:
-    """Jensen bound ``sum gamma [log pi + log N] + H(gamma)`` for the statistics' gamma."""
-    K, d = means.shape
-    full = expand_covariances(covariances, covariance_type, K, d)
+def _lower_bound(stats: _Statistics, weights, means, factors: CovarianceFactors) -> float:
+    """Jensen bound ``sum gamma [log pi + log N] + H(gamma)`` for the statistics' gamma.
+
+    ``factors`` are those of the covariances being scored (shared with the E-step that follows).
+    """
     return float(stats.counts @ np.log(weights)
-                 + expected_log_gaussian_total(stats.counts, stats.scatter_about(means), full)
+                 + expected_log_gaussian_total(stats.counts, stats.scatter_about(means), factors)
                  + stats.entropy)
 
 
@@ -308,16 +324,16 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
             weights, means, covariances = given
             regularised = []
         init_resp = ("uniform", None)
-        uniform = np.full((min(n, 8192), K), 1.0 / K)
-        stats = _statistics_of(X, lambda rows: uniform[: rows.stop - rows.start], shift)
+        stats = _statistics_of(X, lambda rows: np.full((rows.stop - rows.start, K), 1.0 / K), shift)
         init_flags = {"component_regularised": regularised} if regularised else {}
 
-    init_bound = _lower_bound(stats, weights, means, covariances, covariance_type)
-
     # EM ------------------------------------------------------------------------
-    current, jittered = _em_pass(X, weights, means, covariances, covariance_type)
-    if jittered:
-        init_flags.setdefault("component_regularised", list(jittered))
+    # Each parameter set is factored once; the bound and the E-step share the factors.
+    factors = covariance_factors(covariances, covariance_type, d)
+    init_bound = _lower_bound(stats, weights, means, factors)
+    current = _em_pass(X, weights, means, factors)
+    if factors.jittered:
+        init_flags.setdefault("component_regularised", list(factors.jittered))
     steps.append(make_step(len(steps), "init", 0, weights, means, covariances,
                            stats.counts, log_likelihood=current.log_likelihood, lower_bound=init_bound,
                            flags=init_flags))
@@ -328,11 +344,11 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
                                log_likelihood=current.log_likelihood, lower_bound=current.log_likelihood))
         new_weights, new_means, new_covariances, flags = _m_step(
             current, means, covariances, covariance_type, reg_covar, n)
-        bound = _lower_bound(current, new_weights, new_means, new_covariances, covariance_type)
-        following, jittered = _em_pass(X, new_weights, new_means, new_covariances, covariance_type,
-                                       with_statistics=iteration < max_iter)
-        if jittered:
-            flags.setdefault("component_regularised", list(jittered))
+        factors = covariance_factors(new_covariances, covariance_type, d)
+        bound = _lower_bound(current, new_weights, new_means, factors)
+        following = _em_pass(X, new_weights, new_means, factors, with_statistics=iteration < max_iter)
+        if factors.jittered:
+            flags.setdefault("component_regularised", list(factors.jittered))
         n_iter = iteration
         change = (following.log_likelihood - current.log_likelihood) / n
         converged = bool(abs(change) < tol)
@@ -352,6 +368,4 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
 
 
 def _labels_near(X, centroids):
-    from .kmeans import nearest_centroid
-
     return nearest_centroid(X, np.asarray(centroids))[0]

@@ -8,13 +8,13 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .gaussian import covariance_factors, log_gaussian, logsumexp_rows
+from ._chunks import map_chunks, row_chunks  # noqa: F401  (row_chunks: re-exported)
+from .gaussian import centred, covariance_factors, log_joint, normalise_log_joint
 from .kmeans import nearest_centroid
 from .model import GaussianMixtureModel
 
 STEP_KINDS = ("kmeans_assign", "kmeans_update", "init", "e_step", "m_step")
 KMEANS_KINDS = ("kmeans_assign", "kmeans_update")
-CHUNK_ROWS = 8192
 
 FLAG_DESCRIPTIONS = {
     "converged": "the algorithm converged at this step",
@@ -30,21 +30,23 @@ def _frozen(array) -> np.ndarray:
     return out
 
 
-def row_chunks(n_rows: int, size: int = CHUNK_ROWS):
-    """Slices of at most ``size`` rows covering ``range(n_rows)``."""
-    for start in range(0, n_rows, size):
-        yield slice(start, min(start + size, n_rows))
-
-
 def posterior(X: np.ndarray, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray,
               covariance_type: str) -> np.ndarray:
-    """Responsibilities ``gamma_nk`` of the given parameters (one E-step), shape (N, K)."""
+    """Responsibilities ``gamma_nk`` of the given parameters (one E-step), shape (N, K).
+
+    Computed exactly as ``fit_history``'s E-step computes them, chunk by chunk.
+    """
+    X = np.asarray(X, dtype=float)
+    means = np.asarray(means, dtype=float)
     factors = covariance_factors(covariances, covariance_type, means.shape[1])
     log_weights = np.log(weights)
     out = np.empty((X.shape[0], means.shape[0]))
-    for rows in row_chunks(X.shape[0]):
-        weighted = log_gaussian(X[rows], means, factors) + log_weights
-        out[rows] = np.exp(weighted - logsumexp_rows(weighted)[:, None])
+
+    def chunk_pass(rows):
+        # Each chunk writes its own rows of ``out``: no two threads touch the same memory.
+        out[rows] = normalise_log_joint(log_joint(centred(X[rows], means), log_weights, factors))[0].T
+
+    map_chunks(chunk_pass, X.shape[0])
     return out
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_choice, check_number, COVARIANCE_TYPES
-from .gaussian import covariance_factors, expand_covariances, log_gaussian, logsumexp_rows
-
-_CHUNK_ROWS = 8192
+from ._chunks import map_chunks
+from .gaussian import centred, covariance_factors, expand_covariances, log_joint, normalise_log_joint
 
 
 def n_parameters(n_components: int, n_features: int, covariance_type: str) -> int:
@@ -66,17 +65,26 @@ class GaussianMixtureModel:
             raise ValueError("X contains NaN or infinite values; drop or impute them first.")
         return X
 
-    def _weighted_log_prob(self, X: np.ndarray) -> np.ndarray:
-        return log_gaussian(X, self.means, self._factors) + np.log(self.weights)
+    def _posterior(self, X: np.ndarray, want_resp: bool) -> np.ndarray:
+        """Responsibilities (n, K) or log-densities (n,), chunk by chunk as in the E-step.
 
-    def _chunked(self, X, fn):
-        return np.concatenate([fn(X[s:s + _CHUNK_ROWS]) for s in range(0, X.shape[0], _CHUNK_ROWS)]) \
-            if X.shape[0] else fn(X)
+        Sharing the E-step's code makes ``predict_proba`` equal, bit for bit, to the
+        responsibilities that ``fit_history`` records for the same parameters.
+        """
+        log_weights = np.log(self.weights)
+        out = np.empty((X.shape[0], self.n_components) if want_resp else X.shape[0])
+
+        def chunk_pass(rows):
+            resp, _, log_norm = normalise_log_joint(log_joint(centred(X[rows], self.means), log_weights,
+                                                              self._factors))
+            out[rows] = resp.T if want_resp else log_norm
+
+        map_chunks(chunk_pass, X.shape[0])
+        return out
 
     def score_samples(self, X) -> np.ndarray:
         """Log-density ``log p(x_n)`` of each row."""
-        X = self._check_X(X)
-        return self._chunked(X, lambda rows: logsumexp_rows(self._weighted_log_prob(rows)))
+        return self._posterior(self._check_X(X), want_resp=False)
 
     def score(self, X) -> float:
         """Mean log-likelihood per sample."""
@@ -84,13 +92,7 @@ class GaussianMixtureModel:
 
     def predict_proba(self, X) -> np.ndarray:
         """Responsibilities ``gamma_nk``, shape (n, K)."""
-        X = self._check_X(X)
-
-        def resp(rows):
-            weighted = self._weighted_log_prob(rows)
-            return np.exp(weighted - logsumexp_rows(weighted)[:, None])
-
-        return self._chunked(X, resp)
+        return self._posterior(self._check_X(X), want_resp=True)
 
     def predict(self, X) -> np.ndarray:
         """Most responsible component of each row."""
