@@ -151,6 +151,19 @@ def test_other_component_counts(covariance_type, n_components):
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_statistics_summed_over_many_chunks_and_threads(monkeypatch, covariance_type):
+    from em_core import _chunks
+
+    monkeypatch.setattr(_chunks, "CHUNK_ROWS", 64)  # 360 rows: 6 chunks, the last one short
+    monkeypatch.setattr(_chunks, "WORKERS", 2)
+    X = make_data("anisotropic")
+    history, sk = fit_both(X, 3, covariance_type, 10)
+    assert_parameters_match(history.final, sk)
+    assert history.final.log_likelihood / X.shape[0] == pytest.approx(sk.score(X), rel=1e-10)
+    assert_close(history.model().predict_proba(X), sk.predict_proba(X), 1e-8, "predict_proba")
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_reg_covar_is_passed_on_like_sklearn(covariance_type):
     history, sk = fit_both(make_data("blobs"), 3, covariance_type, 5, reg_covar=0.25)
     assert_parameters_match(history.final, sk)

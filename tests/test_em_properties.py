@@ -361,3 +361,48 @@ def test_component_that_loses_every_point_collapses_without_nan(covariance_type)
     assert final.weights[2] < 1e-12 and final.counts[2] < 1.0
     # A component with no responsibility keeps its mean instead of jumping anywhere.
     np.testing.assert_array_equal(final.means[2], [1e4, 1e4])
+
+
+# Chunks and threads ------------------------------------------------------------------
+
+def _assert_identical(first, second):
+    assert len(first) == len(second)
+    for a, b in zip(first, second):
+        for name in ("weights", "means", "covariances", "counts"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), (a.index, name)
+        assert (a.log_likelihood, a.lower_bound, a.kmeans_objective, dict(a.flags)) == \
+            (b.log_likelihood, b.lower_bound, b.kmeans_objective, dict(b.flags)), a.index
+    for index in (first.first_em_index, len(first) - 2, len(first) - 1):
+        assert np.array_equal(first.responsibilities(index), second.responsibilities(index))
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("init", ["kmeans", "random_resp"])
+def test_threads_do_not_change_a_single_bit(monkeypatch, covariance_type, init):
+    """Chunks are reduced in chunk order, so the number of worker threads cannot matter."""
+    from em_core import _chunks
+
+    X = random_data(3, 3000, 3, 4, rounding=False)
+    monkeypatch.setattr(_chunks, "CHUNK_ROWS", 257)  # 12 chunks, the last one short
+    runs = []
+    for workers in (1, 2, 3, 2):
+        monkeypatch.setattr(_chunks, "WORKERS", workers)
+        runs.append(em_core.fit_history(X, 4, covariance_type=covariance_type, init=init, seed=5,
+                                        tol=0, max_iter=6))
+    for other in runs[1:]:
+        _assert_identical(runs[0], other)
+
+
+def test_chunk_size_changes_only_rounding(monkeypatch):
+    from em_core import _chunks
+
+    X = random_data(4, 2000, 2, 3, rounding=False)
+    one_chunk = em_core.fit_history(X, 3, seed=1, tol=0, max_iter=10)
+    monkeypatch.setattr(_chunks, "CHUNK_ROWS", 100)
+    many_chunks = em_core.fit_history(X, 3, seed=1, tol=0, max_iter=10)
+    for a, b in zip(one_chunk, many_chunks):
+        np.testing.assert_allclose(b.means, a.means, rtol=1e-10, atol=1e-10 * np.abs(X).max())
+        np.testing.assert_allclose(b.covariances, a.covariances, rtol=1e-9,
+                                   atol=1e-12 * np.abs(a.covariances).max())
+        if a.log_likelihood is not None:
+            assert b.log_likelihood == pytest.approx(a.log_likelihood, rel=1e-12)
