@@ -33,7 +33,7 @@ from .gaussian import (
     normalise_log_joint,
 )
 from .history import History, make_step
-from .kmeans import best_of_restarts, nearest_centroid
+from .kmeans import best_of_restarts
 
 # scikit-learn adds this to every N_k so that an empty component divides by a
 # tiny number instead of zero; we do the same so that both agree to the last bits.
@@ -176,15 +176,6 @@ def _lower_bound(stats: _Statistics, weights, means, factors: CovarianceFactors)
                  + stats.entropy)
 
 
-def _hard_covariances(X, labels, centroids, counts, covariance_type, reg_covar):
-    """Spread of each hard cluster about its centroid (for k-means steps)."""
-    K = centroids.shape[0]
-    resp_rows = lambda rows: np.eye(K)[labels[rows]]  # noqa: E731 - tiny local adaptor
-    stats = _statistics_of(X, resp_rows, centroids)
-    scatter = stats.scatter_about(centroids)
-    return covariances_from_scatter(counts + _COUNT_GUARD, scatter, covariance_type, reg_covar)
-
-
 def _data_covariances(X, covariance_type, n_components, reg_covar):
     """The data's own covariance in the shape of ``covariance_type``, for every component."""
     d = X.shape[1]
@@ -286,16 +277,14 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
                                                    lloyd_iterations=(init == "kmeans"))
         kmeans_converged = run.converged if init == "kmeans" else None
         for record in run.records:
-            labels_for_cov = None
             flags = {}
             if record.reseeded:
                 flags["empty_cluster_reseeded"] = record.reseeded
             if record.converged:
                 flags["converged"] = ()
-            labels_for_cov = _labels_near(X, record.centroids) if record.kind == "kmeans_assign" \
-                else _labels_near(X, steps[-1].means)
-            covs = _hard_covariances(X, labels_for_cov, record.centroids, record.counts, covariance_type,
-                                     reg_covar)
+            # The spread of each hard cluster about the record's centroids (gathered by lloyd).
+            covs = covariances_from_scatter(record.counts + _COUNT_GUARD, record.scatter, covariance_type,
+                                            reg_covar)
             steps.append(make_step(len(steps), record.kind, record.iteration, record.counts / n,
                                    record.centroids, covs, record.counts,
                                    kmeans_objective=record.objective, flags=flags))
@@ -365,7 +354,3 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
                    converged=converged, n_iter=n_iter, init_responsibilities=init_resp,
                    kmeans_restart_objectives=restart_objectives, kmeans_converged=kmeans_converged,
                    options=options)
-
-
-def _labels_near(X, centroids):
-    return nearest_centroid(X, np.asarray(centroids))[0]

@@ -13,12 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-CHUNK_ROWS = 65_536
-
-
-def _row_chunks(n_rows: int, size: int = CHUNK_ROWS):
-    for start in range(0, n_rows, size):
-        yield slice(start, min(start + size, n_rows))
+from ._chunks import map_chunks
+from .gaussian import centred
 
 
 def squared_distances(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -27,11 +23,65 @@ def squared_distances(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     Computed from the differences rather than the expanded
     ``|x|^2 - 2 x.u + |u|^2`` form, which cancels badly far from the origin.
     """
-    out = np.empty((X.shape[0], centroids.shape[0]))
-    for k, centroid in enumerate(centroids):
-        diff = X - centroid
-        out[:, k] = np.einsum("ij,ij->i", diff, diff)
-    return out
+    diff = centred(X, centroids)
+    return np.einsum("kin,kin->kn", diff, diff).T
+
+
+def _hard_moments(diff: np.ndarray, labels: np.ndarray):
+    """Counts, ``sum (x - u_k)`` and ``sum (x - u_k)(x - u_k)^T`` over each cluster's own rows.
+
+    ``diff`` is the chunk's (K, d, n) differences to the centroids ``u_k``.
+    """
+    K, _, n = diff.shape
+    # One-hot weights and the same products as EM's soft statistics: for small K
+    # this beats gathering each cluster's columns with K boolean masks (measured
+    # 150 vs 390 us per 8192-row chunk, K = 5, d = 2). Weights of exactly 0 and 1
+    # make the sums those of the cluster's own rows.
+    one_hot = np.zeros((K, n))
+    one_hot[labels, np.arange(n)] = 1.0
+    weighted = diff * one_hot[:, None, :]
+    return one_hot.sum(axis=1), weighted.sum(axis=2), np.matmul(weighted, np.swapaxes(diff, 1, 2))
+
+
+def _sum_moments(parts):
+    """Add per-chunk moments up in chunk order (deterministic whatever the threads did)."""
+    counts, sums, scatter = (np.array(a, copy=True) for a in parts[0])
+    for part in parts[1:]:
+        counts += part[0]
+        sums += part[1]
+        scatter += part[2]
+    return counts, sums, scatter
+
+
+def _assign(X: np.ndarray, centroids: np.ndarray, with_moments: bool):
+    """Nearest centroid of every row, its squared distance and (optionally) the hard moments."""
+
+    def chunk_pass(rows):
+        diff = centred(X[rows], centroids)
+        d2 = np.einsum("kin,kin->kn", diff, diff)
+        # A running minimum over the K rows of d2: argmin along axis 0 would make numpy
+        # copy d2 transposed and call its inner loop once per data row (1.5x slower).
+        # Strict '<' keeps the first minimum: ties go to the lowest index.
+        labels = np.zeros(d2.shape[1], dtype=np.intp)
+        dist = d2[0].copy()
+        for k in range(1, d2.shape[0]):
+            np.putmask(labels, d2[k] < dist, k)
+            np.minimum(dist, d2[k], out=dist)
+        return labels, dist, (_hard_moments(diff, labels) if with_moments else None)
+
+    parts = map_chunks(chunk_pass, X.shape[0])
+    labels = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.intp)
+    dist = np.concatenate([p[1] for p in parts]) if parts else np.empty(0)
+    return labels, dist, (_sum_moments([p[2] for p in parts]) if with_moments else None)
+
+
+def _moments_about(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray):
+    """Hard moments of a fixed assignment about (new) centroids."""
+
+    def chunk_pass(rows):
+        return _hard_moments(centred(X[rows], centroids), labels[rows])
+
+    return _sum_moments(map_chunks(chunk_pass, X.shape[0]))
 
 
 def nearest_centroid(X: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -39,22 +89,14 @@ def nearest_centroid(X: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, 
 
     Ties go to the lowest index, so the result is deterministic.
     """
-    labels = np.empty(X.shape[0], dtype=np.intp)
-    dist = np.empty(X.shape[0])
-    for rows in _row_chunks(X.shape[0]):
-        d2 = squared_distances(X[rows], centroids)
-        labels[rows] = d2.argmin(axis=1)
-        dist[rows] = d2[np.arange(d2.shape[0]), labels[rows]]
+    labels, dist, _ = _assign(X, np.asarray(centroids, dtype=float), with_moments=False)
     return labels, dist
 
 
 def objective(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> float:
     """``J`` for the given assignment and centroids."""
-    total = 0.0
-    for rows in _row_chunks(X.shape[0]):
-        diff = X[rows] - centroids[labels[rows]]
-        total += float(np.einsum("ij,ij->", diff, diff))
-    return total
+    _, _, scatter = _moments_about(X, labels, np.asarray(centroids, dtype=float))
+    return float(np.trace(scatter, axis1=1, axis2=2).sum())
 
 
 def kmeans_plusplus(X: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.ndarray:
@@ -110,6 +152,8 @@ class KMeansRecord:
     objective: float
     reseeded: tuple[int, ...] = ()
     converged: bool = False
+    #: (K, d, d) ``sum (x - u_k)(x - u_k)^T`` over each cluster's rows, about these centroids.
+    scatter: np.ndarray | None = None
 
 
 @dataclass
@@ -125,17 +169,16 @@ class KMeansRun:
         return self.records[-1].objective
 
 
-def _update_centroids(X, labels, n_clusters, previous, point_dist):
+def _update_centroids(X, shift, counts, sums, n_clusters, point_dist):
     """Means of the clusters; an empty cluster is re-seeded at the point farthest from its centroid.
 
-    Returns the new centroids, the counts and the indices of re-seeded clusters.
+    ``sums`` are ``sum (x - shift_k)`` over each cluster, so the mean is
+    ``shift_k + sums_k / n_k`` (no cancellation far from the origin).
+    Returns the new centroids and the indices of re-seeded clusters.
     """
-    counts = np.bincount(labels, minlength=n_clusters).astype(float)
-    sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=n_clusters)
-                     for j in range(X.shape[1])], axis=1)
-    centroids = previous.copy()
+    centroids = shift.copy()
     occupied = counts > 0
-    centroids[occupied] = sums[occupied] / counts[occupied, None]
+    centroids[occupied] += sums[occupied] / counts[occupied, None]
     reseeded = []
     if not occupied.all():
         # Farthest points first: each one is the point J would gain most from moving.
@@ -145,7 +188,7 @@ def _update_centroids(X, labels, n_clusters, previous, point_dist):
             centroids[k] = X[order[taken % X.shape[0]]]
             taken += 1
             reseeded.append(int(k))
-    return centroids, counts, tuple(reseeded)
+    return centroids, tuple(reseeded)
 
 
 def lloyd(X: np.ndarray, seeds: np.ndarray, max_iter: int = 300) -> KMeansRun:
@@ -164,36 +207,42 @@ def lloyd(X: np.ndarray, seeds: np.ndarray, max_iter: int = 300) -> KMeansRun:
     KMeansRun
         ``records`` alternate ``kmeans_assign`` and ``kmeans_update``; the run
         stops after an assignment that changes no label (that last assignment
-        is recorded and marked converged).
+        is recorded and marked converged). Each record carries its clusters'
+        scatter about its centroids.
+
+    Notes
+    -----
+    Two passes over the data per round: the assignment, which also gathers
+    each cluster's moments about the old centroids (hence the new means), and
+    the scatter of the same clusters about the new centroids (hence J).
     """
     n_clusters = seeds.shape[0]
     centroids = np.array(seeds, dtype=float)
     run = KMeansRun()
     previous_labels = None
     for iteration in range(1, max_iter + 1):
-        labels, point_dist = nearest_centroid(X, centroids)
-        counts = np.bincount(labels, minlength=n_clusters).astype(float)
+        labels, point_dist, (counts, sums, scatter) = _assign(X, centroids, with_moments=True)
         unchanged = previous_labels is not None and np.array_equal(labels, previous_labels)
-        # objective() rather than point_dist.sum(): the same summation order as the update
-        # step's J, so an assignment that changes nothing reports exactly the same J.
         run.records.append(KMeansRecord("kmeans_assign", iteration, centroids.copy(), counts,
-                                        objective(X, labels, centroids), converged=unchanged))
+                                        float(point_dist.sum()), converged=unchanged, scatter=scatter))
         run.labels = labels
         if unchanged:
             run.converged = True
             break
-        centroids, counts, reseeded = _update_centroids(X, labels, n_clusters, centroids, point_dist)
+        centroids, reseeded = _update_centroids(X, centroids, counts, sums, n_clusters, point_dist)
+        counts, _, scatter = _moments_about(X, labels, centroids)
         run.records.append(KMeansRecord("kmeans_update", iteration, centroids.copy(), counts,
-                                        objective(X, labels, centroids), reseeded=reseeded))
+                                        float(np.trace(scatter, axis1=1, axis2=2).sum()), reseeded=reseeded,
+                                        scatter=scatter))
         previous_labels = labels
     return run
 
 
 def seed_only(X: np.ndarray, seeds: np.ndarray) -> KMeansRun:
     """The k-means++ seeds and the partition they induce, with no Lloyd iteration."""
-    labels, point_dist = nearest_centroid(X, seeds)
-    counts = np.bincount(labels, minlength=seeds.shape[0]).astype(float)
-    record = KMeansRecord("kmeans_assign", 1, np.array(seeds, dtype=float), counts, float(point_dist.sum()))
+    seeds = np.array(seeds, dtype=float)
+    labels, point_dist, (counts, _, scatter) = _assign(X, seeds, with_moments=True)
+    record = KMeansRecord("kmeans_assign", 1, seeds, counts, float(point_dist.sum()), scatter=scatter)
     return KMeansRun(records=[record], labels=labels, converged=False)
 
 
