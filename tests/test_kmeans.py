@@ -39,8 +39,13 @@ def test_nearest_centroid_breaks_ties_towards_the_lowest_index():
     np.testing.assert_array_equal(dist, [0.0, 0.0, 1.0])
 
 
-def test_nearest_centroid_across_chunks():
-    X = blobs(n=kmeans.CHUNK_ROWS + 1000)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_nearest_centroid_across_chunks(monkeypatch, workers):
+    from em_core import _chunks
+
+    monkeypatch.setattr(_chunks, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(_chunks, "WORKERS", workers)
+    X = blobs(n=100)
     C = X[:4]
     labels, dist = kmeans.nearest_centroid(X, C)
     full = ((X[:, None, :] - C[None]) ** 2).sum(axis=2)
