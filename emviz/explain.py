@@ -94,23 +94,41 @@ def step_caption(history: em_core.History, index: int) -> str:
     return text
 
 
-def flag_sentences(step: em_core.Step) -> list[str]:
-    """Plain sentences for the step's flags (collapsed, regularised, re-seeded, converged)."""
-    sentences = []
+#: Per flag: a short phrase for a figure's subtitle and a full sentence for the page.
+#: ``{which}`` becomes the 1-based component numbers the flag concerns.
+FLAG_TEXTS = {
+    "converged": ("converged", "Converged at this step."),
+    "empty_cluster_reseeded": (
+        "empty cluster {which} re-seeded",
+        "k-means cluster {which} was empty and was re-seeded at the point farthest from its centroid."),
+    "component_collapsed": (
+        "component {which} collapsed",
+        "Component {which} holds less than one point's worth of responsibility: it has collapsed. "
+        "Try fewer components or another seed."),
+    "component_regularised": (
+        "covariance {which} regularised",
+        "The covariance of component {which} was singular or nearly so; reg_covar keeps it positive "
+        "definite (constant or collinear columns, or duplicated points)."),
+}
+
+
+def _flag_texts(step: em_core.Step, form: int) -> list[str]:
+    texts = []
     for name, components in step.flags.items():
         which = ", ".join(str(k + 1) for k in components)
-        if name == "converged":
-            sentences.append("Converged at this step.")
-        elif name == "empty_cluster_reseeded":
-            sentences.append(f"k-means cluster {which} was empty and was re-seeded at the point farthest "
-                             "from its centroid.")
-        elif name == "component_collapsed":
-            sentences.append(f"Component {which} holds less than one point's worth of responsibility: it has "
-                             "collapsed. Try fewer components or another seed.")
-        elif name == "component_regularised":
-            sentences.append(f"The covariance of component {which} was singular or nearly so; reg_covar keeps "
-                             "it positive definite (constant or collinear columns, or duplicated points).")
-    return sentences
+        template = FLAG_TEXTS.get(name, (name.replace("_", " "),) * 2)[form]
+        texts.append(template.format(which=which))
+    return texts
+
+
+def flag_phrases(step: em_core.Step) -> list[str]:
+    """Short phrases for the step's flags, e.g. ``"component 2 collapsed"``."""
+    return _flag_texts(step, 0)
+
+
+def flag_sentences(step: em_core.Step) -> list[str]:
+    """Plain sentences for the step's flags (collapsed, regularised, re-seeded, converged)."""
+    return _flag_texts(step, 1)
 
 
 E_STEP_LATEX = (r"\gamma_{nk} = \frac{\pi_k\,\mathcal{N}(x_n \mid \mu_k, \Sigma_k)}"

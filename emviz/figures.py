@@ -38,6 +38,7 @@ from scipy.special import logsumexp
 
 import em_core
 
+from . import explain
 from .palette import NEUTRAL, UNCERTAINTY_COLORSCALE, component_colors, mix_colors, rgba
 
 __all__ = [
@@ -297,23 +298,6 @@ def step_label(step) -> str:
     return f"{prefix} {step.iteration} · {_KIND_SHORT[step.kind]}"
 
 
-def _flag_phrases(step) -> list[str]:
-    phrases = []
-    for name, comps in step.flags.items():
-        which = ", ".join(str(k + 1) for k in comps)
-        if name == "converged":
-            phrases.append("converged")
-        elif name == "component_collapsed":
-            phrases.append(f"component {which} collapsed")
-        elif name == "component_regularised":
-            phrases.append(f"covariance {which} regularised")
-        elif name == "empty_cluster_reseeded":
-            phrases.append(f"empty cluster {which} re-seeded")
-        else:
-            phrases.append(name.replace("_", " "))
-    return phrases
-
-
 def step_title(history, index: int) -> tuple[str, str]:
     """Title and subtitle of a step's figure: what the step did, then where it stands.
 
@@ -331,7 +315,7 @@ def step_title(history, index: int) -> tuple[str, str]:
     else:
         head = ("Start of EM · " if step.kind == "init" else f"Iteration {step.iteration} · ") + _KIND_WHAT[step.kind]
         sub = f"log-likelihood {step.log_likelihood:,.2f}"
-    flags = _flag_phrases(step)
+    flags = explain.flag_phrases(step)
     if flags:
         sub += " · " + " · ".join(flags)
     return head, f"step {step.index} of {len(history) - 1} · {sub}"
