@@ -290,7 +290,10 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
                                    kmeans_objective=record.objective, flags=flags))
         init_resp = ("labels", run.labels)
         eye = np.eye(K)
-        stats = _statistics_of(X, lambda rows: eye[run.labels[rows]], shift)
+        # Moments about the final centroids, not the data mean: the scatter about the new
+        # means is S_c - (2 N_k - n_k) delta delta^T, which cancels when a tight cluster lies far
+        # from the shift c (a lone point 30 units from the mean lost its 1e-6 variance to it).
+        stats = _statistics_of(X, lambda rows: eye[run.labels[rows]], run.records[-1].centroids)
         weights, means, covariances, init_flags = _m_step(stats, None, None, covariance_type, reg_covar, n)
     elif init == "random_resp":
         matrix = rng.random((n, K))
