@@ -41,6 +41,11 @@ _COUNT_GUARD = 10 * np.finfo(float).eps
 # Below this many points' worth of responsibility a component's mean and
 # covariance are frozen: dividing near-zero sums would throw it anywhere.
 _FREEZE_BELOW = 1e-8
+# The one-pass scatter about the new means, S_c - (2 N_k - n_k) delta delta^T,
+# loses about log10(trace S_c / trace S_new) digits. Above this ratio (4 digits;
+# a component collapsing onto a point, or a long jump of a mean) the E-step's
+# statistics are gathered again about the new means (see fit_history).
+_RESHIFT_ABOVE = 1e4
 
 
 @dataclass
@@ -95,21 +100,25 @@ def _empty_statistics(shift: np.ndarray) -> _Statistics:
     return _Statistics(0.0, np.zeros(K), shift.copy(), np.zeros((K, d)), np.zeros((K, d, d)), 0.0)
 
 
-def _em_pass(X, weights, means, factors: CovarianceFactors, with_statistics=True) -> _Statistics:
+def _em_pass(X, weights, means, factors: CovarianceFactors, with_statistics=True,
+             shift=None) -> _Statistics:
     """One E-step over all rows: the log-likelihood and (optionally) the M-step's statistics.
 
-    The statistics are taken about the current means (the shift ``c_k``).
+    The statistics are taken about ``shift`` (the ``c_k``), by default the current means.
     """
     log_weights = np.log(weights)
 
     def chunk_pass(rows):
         diff = centred(X[rows], means)
         resp, log_resp, log_norm = normalise_log_joint(log_joint(diff, log_weights, factors))
-        moments = _chunk_moments(diff, resp, log_resp) if with_statistics else None
+        moments = None
+        if with_statistics:
+            about = diff if shift is None else centred(X[rows], shift)
+            moments = _chunk_moments(about, resp, log_resp)
         return float(log_norm.sum()), moments
 
     parts = map_chunks(chunk_pass, X.shape[0])
-    stats = _empty_statistics(means)
+    stats = _empty_statistics(means if shift is None else shift)
     stats.log_likelihood = float(sum(part[0] for part in parts))  # chunk order: deterministic
     if with_statistics:
         _reduce(stats, (part[1] for part in parts))
@@ -152,6 +161,17 @@ def _m_step(stats: _Statistics, previous_means, previous_covariances, covariance
     weights = counts / n_samples
     weights /= weights.sum()
     return weights, means, covariances, flags
+
+
+def _cancels(stats: _Statistics, new_means: np.ndarray, reg_covar: float) -> bool:
+    """Whether the scatter about ``new_means`` found from ``stats`` lost too many digits."""
+    d = new_means.shape[1]
+    before = np.trace(stats.scatter_shift, axis1=1, axis2=2)
+    # reg_covar counts as spread: digits lost below it do not reach the covariance.
+    after = (np.trace(stats.scatter_about(new_means), axis1=1, axis2=2) + stats.counts * d * reg_covar
+             + np.finfo(float).tiny)
+    active = stats.counts >= _FREEZE_BELOW
+    return bool(np.any(before[active] > _RESHIFT_ABOVE * after[active]))
 
 
 def _needs_regularisation(raw_covariances, covariance_type, n_components, n_features, reg_covar):
@@ -336,6 +356,12 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
                                log_likelihood=current.log_likelihood, lower_bound=current.log_likelihood))
         new_weights, new_means, new_covariances, flags = _m_step(
             current, means, covariances, covariance_type, reg_covar, n)
+        if _cancels(current, new_means, reg_covar):
+            # Same responsibilities (the E-step is deterministic), moments about the new
+            # means: one more pass, and the scatter keeps its digits.
+            current = _em_pass(X, weights, means, factors, shift=new_means)
+            new_weights, new_means, new_covariances, flags = _m_step(
+                current, means, covariances, covariance_type, reg_covar, n)
         factors = covariance_factors(new_covariances, covariance_type, d)
         bound = _lower_bound(current, new_weights, new_means, factors)
         following = _em_pass(X, new_weights, new_means, factors, with_statistics=iteration < max_iter)
