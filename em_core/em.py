@@ -6,7 +6,9 @@ what the M-step needs: for parameters ``theta`` it computes the log-likelihood
 their entropy, and the sufficient statistics ``N_k``, ``sum gamma (x - c_k)`` and
 ``sum gamma (x - c_k)(x - c_k)^T`` accumulated in row chunks. The shift ``c_k``
 is the component's current mean, so the scatter about the new mean is found
-with almost no cancellation (the new mean is close to the old one).
+with almost no cancellation (the new mean is close to the old one); in the
+rare iteration where it is not, the pass is repeated with the new means as the
+shift (``_RESHIFT_ABOVE``).
 
 The chunks run on a small thread pool (``_chunks.map_chunks``); each returns
 its own partial sums, added up in chunk order, so a fit is bit-identical
