@@ -43,6 +43,17 @@ _pool_size = 0
 _pool_lock = threading.Lock()
 
 
+def _forget_pool_after_fork() -> None:
+    # A forked child inherits the pool object but not its threads: work submitted
+    # to it would never run. The child starts a pool of its own when it needs one.
+    global _pool, _pool_size, _pool_lock
+    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def row_chunks(n_rows: int, size: int | None = None) -> list[slice]:
     """Slices of at most ``size`` (default ``CHUNK_ROWS``) rows covering ``range(n_rows)``."""
     size = CHUNK_ROWS if size is None else size
