@@ -482,3 +482,29 @@ def test_chunk_size_changes_only_rounding(monkeypatch):
                                    atol=1e-12 * np.abs(a.covariances).max())
         if a.log_likelihood is not None:
             assert b.log_likelihood == pytest.approx(a.log_likelihood, rel=1e-12)
+
+
+def _fit_in_child(X, queue):
+    queue.put(em_core.fit_history(X, 2, seed=0, tol=0, max_iter=3).final.log_likelihood)
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_a_forked_child_can_still_fit(monkeypatch):
+    """The child inherits the thread pool object but not its threads; it must not hang."""
+    import multiprocessing
+
+    from em_core import _chunks
+
+    monkeypatch.setattr(_chunks, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(_chunks, "WORKERS", 2)
+    X = random_data(5, 1000, 2, 2, rounding=False)
+    expected = em_core.fit_history(X, 2, seed=0, tol=0, max_iter=3).final.log_likelihood  # pool now exists
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_fit_in_child, args=(X, queue))
+    child.start()
+    child.join(60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("a forked child hung on the parent's thread pool")
+    assert queue.get(timeout=5) == expected
