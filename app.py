@@ -43,10 +43,11 @@ if d > 2:
                                       format_func=lambda j: selection.feature_names[j], key="view_y")
         view_columns = (first, second) if first != second else (first, (first + 1) % d)
 
-st.title("EM for Gaussian mixtures, step by step")
-st.caption(f"**{selection.title}** · {selection.X.shape[0]:,} points · {d} column(s) · K = "
-           f"{options.n_components} · {options.covariance_type} covariances · seed {options.seed} — "
-           f"{selection.note}")
+if not lecture:
+    st.title("EM for Gaussian mixtures, step by step")
+    st.caption(f"**{selection.title}** · {selection.X.shape[0]:,} points · {d} column(s) · K = "
+               f"{options.n_components} · {options.covariance_type} covariances · seed {options.seed} — "
+               f"{selection.note}")
 ui.show_messages(selection)
 
 try:
@@ -113,30 +114,37 @@ def explorer() -> None:
                   use_container_width=True, help="Advance through the steps by itself.")
     nav[5].select_slider("Speed", options=[2.0, 1.2, 0.8, 0.5, 0.3], key="speed", label_visibility="collapsed",
                          format_func=lambda s: f"{s:g} s per step", help="Time per step while playing.")
-    st.slider("Step", 0, last, key="step", help="Every recorded step: k-means rounds, the initial parameters, "
+    st.slider("Step", 0, last, key="step", label_visibility="collapsed" if lecture else "visible", help="Every recorded step: k-means rounds, the initial parameters, "
                                                 "then each E-step and M-step.")
     ui.write_url(options, selection.source if selection.source != ui.UPLOAD else "mouse", index)
 
     step = history[index]
-    st.subheader(explain.step_title(history, index))
-    st.markdown(explain.step_caption(history, index))
-    for sentence in explain.flag_sentences(step):
-        (st.success if sentence.startswith("Converged") else st.warning)(sentence)
-
-    # Lecture mode: the picture takes the full width and the panels go below it.
-    chart_col, side_col = (st.container(), st.container()) if lecture else st.columns([3, 2])
+    # On a 1280x720 projector the picture must be on screen at once: in lecture mode the words
+    # move beside it instead of above it.
+    text_area = st.container()
+    chart_col, side_col = st.columns([3, 2])
+    with side_col if lecture else text_area:
+        st.subheader(explain.step_title(history, index))
+        st.markdown(explain.step_caption(history, index))
+        for sentence in explain.flag_sentences(step):
+            (st.success if sentence.startswith("Converged") else st.warning)(sentence)
     row = st.session_state.get("explain_row", 0)
     with chart_col:
         if view is None:
             fig = figures.histogram_figure(history, index, lecture=lecture)
         else:
             fig = figures.step_figure(history, index, view, level_kind=level_kind, color_mode=color_mode,
-                                      selected_row=row, lecture=lecture, column_names=selection.feature_names)
+                                      selected_row=row if st.session_state.get("row_picked") else None,
+                                      lecture=lecture, column_names=selection.feature_names)
+        if lecture:
+            # The step's title stands beside the chart; its room goes to the picture.
+            fig.update_layout(title=None, height=560, margin={"t": 40})
         event = st.plotly_chart(fig, key="main_chart", on_select="rerun", selection_mode="points",
                                 config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}})
         picked = figures.selected_row_from_event(event)
         if picked is not None and picked != row:
             st.session_state["explain_row"] = picked
+            st.session_state["row_picked"] = True
             st.rerun(scope="fragment")
     with side_col:
         tabs = st.tabs(["Log-likelihood", "Mixing weights", "k-means J", "Parameters"])
@@ -152,6 +160,7 @@ def explorer() -> None:
             st.latex(explain.m_step_numbers(history, index))
         if not step.is_kmeans:
             st.number_input("Point to explain (row)", 0, history.n_samples - 1, key="explain_row",
+                            on_change=lambda: st.session_state.__setitem__("row_picked", True),
                             help="Or click a point in the chart.")
             st.caption("E-step arithmetic for this point with this step's parameters:")
             for line in explain.point_arithmetic(history, index, int(st.session_state["explain_row"])):

@@ -7,8 +7,10 @@ import streamlit as st
 _LECTURE_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 21px; }
-[data-testid="stSidebar"] { display: none; }
-[data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 1.5rem; padding-right: 1.5rem; }
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] { display: none; }
+[data-testid="stMainBlockContainer"] { padding-top: 0.5rem; }
+[data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 1.5rem; padding-right: 1.5rem;
+                                      padding-bottom: 1rem; }
 h1 { font-size: 2.3rem !important; }
 </style>
 """
