@@ -213,6 +213,12 @@ def _data_covariances(X, covariance_type, n_components, reg_covar):
     return np.full(n_components, np.diag(cov).mean())
 
 
+def _add_components(flags: dict, name: str, components) -> None:
+    """Merge ``components`` into the flag ``name`` (sorted, without repeats); no-op when empty."""
+    if len(components):
+        flags[name] = sorted(set(flags.get(name, ())) | {int(k) for k in components})
+
+
 def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_iter=100, tol=1e-3,
                 reg_covar=1e-6, seed=None, n_init=1, weights_init=None, means_init=None,
                 covariances_init=None, kmeans_max_iter=300) -> History:
@@ -346,8 +352,7 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
     factors = covariance_factors(covariances, covariance_type, d)
     init_bound = _lower_bound(stats, weights, means, factors)
     current = _em_pass(X, weights, means, factors)
-    if factors.jittered:
-        init_flags.setdefault("component_regularised", list(factors.jittered))
+    _add_components(init_flags, "component_regularised", factors.jittered)
     steps.append(make_step(len(steps), "init", 0, weights, means, covariances,
                            stats.counts, log_likelihood=current.log_likelihood, lower_bound=init_bound,
                            flags=init_flags))
@@ -367,8 +372,7 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
         factors = covariance_factors(new_covariances, covariance_type, d)
         bound = _lower_bound(current, new_weights, new_means, factors)
         following = _em_pass(X, new_weights, new_means, factors, with_statistics=iteration < max_iter)
-        if factors.jittered:
-            flags.setdefault("component_regularised", list(factors.jittered))
+        _add_components(flags, "component_regularised", factors.jittered)
         n_iter = iteration
         change = (following.log_likelihood - current.log_likelihood) / n
         converged = bool(abs(change) < tol)
