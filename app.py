@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 import streamlit as st
 
 from emviz import explain, export, figures, fitting, ui
@@ -69,6 +71,12 @@ if st.session_state.get("fit_key") != fit_key:
     st.session_state["step"] = pending if pending is not None and 0 <= pending < len(history) else default
     st.session_state["playing"] = False
 last = len(history) - 1
+# The fit uses every row; the picture shows a fixed, seeded sample above this many points so that
+# stepping stays instant (the figure says how many it shows).
+DISPLAY_CAP = 10_000
+display_rows = None
+if selection.X.shape[0] > DISPLAY_CAP:
+    display_rows = np.sort(np.random.default_rng(0).choice(selection.X.shape[0], DISPLAY_CAP, replace=False))
 st.session_state["step"] = min(max(int(st.session_state.get("step", 0)), 0), last)
 
 
@@ -102,16 +110,16 @@ def explorer() -> None:
     index = st.session_state["step"]
 
     nav = st.columns([1, 1, 1, 1, 1.2, 1.4])
-    nav[0].button("First", on_click=_go, args=(0,), shortcut="Home", use_container_width=True,
+    nav[0].button("First", on_click=_go, args=(0,), shortcut="Home", width="stretch",
                   help="Back to the first recorded step (Home key).")
-    nav[1].button("Previous", on_click=_go, args=(index - 1,), shortcut="Left", use_container_width=True,
+    nav[1].button("Previous", on_click=_go, args=(index - 1,), shortcut="Left", width="stretch",
                   disabled=index == 0, help="One step back (← key).")
-    nav[2].button("Next", on_click=_go, args=(index + 1,), shortcut="Right", use_container_width=True,
+    nav[2].button("Next", on_click=_go, args=(index + 1,), shortcut="Right", width="stretch",
                   disabled=index == last, help="One step forward (→ key).")
-    nav[3].button("Last", on_click=_go, args=(last,), shortcut="End", use_container_width=True,
+    nav[3].button("Last", on_click=_go, args=(last,), shortcut="End", width="stretch",
                   help="Jump to the final fit (End key).")
     nav[4].button("Pause" if st.session_state.get("playing") else "Play", on_click=_toggle_play,
-                  use_container_width=True, help="Advance through the steps by itself.")
+                  width="stretch", help="Advance through the steps by itself.")
     nav[5].select_slider("Speed", options=[2.0, 1.2, 0.8, 0.5, 0.3], key="speed", label_visibility="collapsed",
                          format_func=lambda s: f"{s:g} s per step", help="Time per step while playing.")
     st.slider("Step", 0, last, key="step", label_visibility="collapsed" if lecture else "visible", help="Every recorded step: k-means rounds, the initial parameters, "
@@ -131,9 +139,10 @@ def explorer() -> None:
     row = st.session_state.get("explain_row", 0)
     with chart_col:
         if view is None:
-            fig = figures.histogram_figure(history, index, lecture=lecture)
+            fig = figures.histogram_figure(history, index, lecture=lecture, display_rows=display_rows)
         else:
             fig = figures.step_figure(history, index, view, level_kind=level_kind, color_mode=color_mode,
+                                      display_rows=display_rows,
                                       selected_row=row if st.session_state.get("row_picked") else None,
                                       lecture=lecture, column_names=selection.feature_names)
         if lecture:
