@@ -107,6 +107,11 @@ def explorer() -> None:
                 st.session_state["playing"] = False
             else:
                 st.session_state["step"] += 1
+    wanted_timer = st.session_state["speed"] if st.session_state.get("playing") else None
+    if wanted_timer != run_every:
+        # Play, Pause, the last step or a new speed: the fragment's timer is fixed when the whole
+        # script defines it, so only a full rerun can start, stop or retime it.
+        st.rerun(scope="app")
     index = st.session_state["step"]
 
     nav = st.columns([1, 1, 1, 1, 1.2, 1.4])
