@@ -1,0 +1,134 @@
+"""Write ``docs/screenshot.png``: the real explorer at 1280×800 in headless Chromium.
+
+    python docs/make_screenshot.py               # docs/screenshot.png
+    python docs/make_screenshot.py --lecture     # also docs/screenshot_lecture.png (lecture mode, 1280×720)
+
+Starts ``streamlit run app.py`` on a free localhost port, opens the default view
+(the mouse data, mid-way through EM), waits until the step title and the main
+chart are drawn and the script has finished, takes the screenshot and stops the
+server. Uses Debian's Chromium (``/usr/bin/chromium`` or ``$EMVIZ_CHROMIUM``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("EMVIZ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+READY_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (!app || !main || app.getAttribute('data-test-script-state') !== 'notRunning'
+      || document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')) return false;
+  const gd = main.querySelector('.st-key-main_chart .js-plotly-plot')
+          || main.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  return !!(gd && gd._fullLayout && gd.querySelector('.scatterlayer .trace .point, .gl-container canvas')
+            && main.querySelector('[data-testid="stHeading"] h3'));
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(log_path: Path, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port),
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return proc, url
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.25)
+    stop(proc)
+    raise RuntimeError(f"the app did not start:\n{log_path.read_text(errors='replace')[-2000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def capture(browser, url: str, out: Path, *, width: int, height: int, scroll: str | None = "buttons") -> None:
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function(READY_JS, timeout=120_000, polling=100)
+    errors = page.locator('[data-testid="stException"]')
+    if errors.count():
+        raise RuntimeError(f"the app shows an exception: {errors.first.inner_text()[:500]}")
+    if scroll:
+        # The page header (title, data note) fills the first screen; show the controls, the step and the chart.
+        page.evaluate("""(anchor) => {
+          const main = document.querySelector('[data-testid="stMain"]');
+          const target = anchor === 'heading'
+              ? main.querySelector('[data-testid="stHeading"] h3')
+              : [...main.querySelectorAll('button')].find(b => b.offsetParent && b.innerText.startsWith('First'));
+          const box = target.closest('[data-testid="stHorizontalBlock"], [data-testid="stElementContainer"]');
+          box.style.scrollMarginTop = '64px';  // below Streamlit's fixed header
+          box.scrollIntoView({block: 'start'});
+        }""", scroll)
+    page.mouse.move(0, height - 1)  # no hover label on the chart
+    page.wait_for_timeout(800)      # let Plotly's and Streamlit's enter transitions finish
+    page.screenshot(path=str(out))
+    context.close()
+    print(f"wrote {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshot.png")
+    parser.add_argument("--lecture", action="store_true",
+                        help="also capture lecture mode (1280×720) to docs/screenshot_lecture.png")
+    parser.add_argument("--top", action="store_true", help="keep the top of the page (no scrolling to the chart)")
+    parser.add_argument("--lecture-out", type=Path, default=REPO / "docs" / "screenshot_lecture.png")
+    args = parser.parse_args(argv)
+
+    log = Path(tempfile.mkdtemp(prefix="emviz-screenshot-")) / "streamlit.log"
+    proc, url = start_app(log)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            capture(browser, url, args.out.resolve(), width=1280, height=800, scroll=None if args.top else "buttons")
+            if args.lecture:
+                capture(browser, f"{url}/?lecture=1", args.lecture_out.resolve(), width=1280, height=720,
+                        scroll=None)
+            browser.close()
+    finally:
+        stop(proc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
