@@ -80,6 +80,11 @@ if selection.X.shape[0] > DISPLAY_CAP:
 st.session_state["step"] = min(max(int(st.session_state.get("step", 0)), 0), last)
 
 
+PANELS = {"Log-likelihood": figures.loglik_figure, "Mixing weights": figures.weights_figure,
+          "k-means J": figures.kmeans_objective_figure, "Parameters": None}
+st.session_state.setdefault("panel", "Log-likelihood")
+
+
 def _go(target: int) -> None:
     st.session_state["step"] = min(max(target, 0), last)
 
@@ -161,12 +166,14 @@ def explorer() -> None:
             st.session_state["row_picked"] = True
             st.rerun(scope="fragment")
     with side_col:
-        tabs = st.tabs(["Log-likelihood", "Mixing weights", "k-means J", "Parameters"])
-        tabs[0].plotly_chart(figures.loglik_figure(history, index), key="ll_chart")
-        tabs[1].plotly_chart(figures.weights_figure(history, index), key="weights_chart")
-        tabs[2].plotly_chart(figures.kmeans_objective_figure(history, index), key="kmeans_chart")
-        tabs[3].dataframe(figures.parameters_table(history, index, column_names=selection.feature_names),
-                          hide_index=True)
+        # One panel at a time: tabs would redraw every hidden chart on every step.
+        panel = st.segmented_control("Panel", list(PANELS), key="panel", label_visibility="collapsed",
+                                     help="What to show beside the picture, synchronised with the step.")
+        if panel == "Parameters":
+            st.dataframe(figures.parameters_table(history, index, column_names=selection.feature_names),
+                         hide_index=True)
+        else:
+            st.plotly_chart(PANELS[panel or "Log-likelihood"](history, index), key="panel_chart")
 
     with st.expander("The maths of this step, with its numbers", expanded=not lecture):
         st.latex(explain.step_formula(step.kind))
