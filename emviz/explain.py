@@ -86,7 +86,8 @@ def step_caption(history: em_core.History, index: int) -> str:
                 f"(lower bound = log-likelihood = {_fmt(step.log_likelihood)}).{changed}")
     shift = np.linalg.norm(step.means - previous.means, axis=1)
     gain = step.log_likelihood - previous.log_likelihood
-    text = (f"M-step: means, covariances and weights updated from the responsibilities. Only the ellipses move: "
+    shapes = "ellipses" if history.n_features > 1 else "component curves"
+    text = (f"M-step: means, covariances and weights updated from the responsibilities. Only the {shapes} move: "
             f"largest mean shift {_fmt(shift.max())} (component {int(shift.argmax()) + 1}); "
             f"log-likelihood {_fmt(step.log_likelihood)} ({_delta(gain, step.log_likelihood)}).")
     if "converged" in step.flags:
