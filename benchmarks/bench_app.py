@@ -26,28 +26,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("EMVIZ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+sys.path.insert(0, str(REPO))  # run as a script from anywhere: emviz is importable
+
+from emviz.devserver import CHROMIUM_ARGS, chromium_path, start_streamlit, stop_process_group  # noqa: E402
+
+CHROMIUM = chromium_path() or "/usr/bin/chromium"
 TARGETS = {"next_490": 0.7, "next_10000": 1.0, "first": 1.5}
 
 BARE_PAGE = textwrap.dedent('''
@@ -151,40 +146,8 @@ IDLE_JS = """() => { const app = document.querySelector('[data-testid="stApp"]')
       && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]'); }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def start_streamlit(script: Path, log_path: Path, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return proc, url
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.25)
-    stop(proc)
-    raise RuntimeError(f"{script} did not start:\n{log_path.read_text(errors='replace')[-2000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def ten_thousand_rows_csv(path: Path, n: int = 10_000) -> Path:
@@ -273,8 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     bare_script = work / "bare_page.py"
     bare_script.write_text(BARE_PAGE)
     big_csv = ten_thousand_rows_csv(work / "ten_thousand.csv")
-    app_proc, app_url = start_streamlit(REPO / "app.py", work / "app.log")
-    bare_proc, bare_url = start_streamlit(bare_script, work / "bare.log")
+    app_proc, app_url = start_streamlit(REPO / "app.py", log_path=work / "app.log")
+    bare_proc, bare_url = start_streamlit(bare_script, log_path=work / "bare.log")
     raw: dict[str, list[float]] = {}
     info: dict[str, str] = {}
     try:
@@ -329,8 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             context.close()
             browser.close()
     finally:
-        stop(app_proc)
-        stop(bare_proc)
+        stop_process_group(app_proc)
+        stop_process_group(bare_proc)
 
     rows = [
         ("Next → step shown", "490", "app_next_490", "bare_next_490", TARGETS["next_490"]),

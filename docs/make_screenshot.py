@@ -12,25 +12,18 @@ server. Uses Debian's Chromium (``/usr/bin/chromium`` or ``$EMVIZ_CHROMIUM``).
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("EMVIZ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+sys.path.insert(0, str(REPO))  # run as a script from anywhere: emviz is importable
+
+from emviz.devserver import CHROMIUM_ARGS, chromium_path, start_streamlit, stop_process_group  # noqa: E402
+
+CHROMIUM = chromium_path() or "/usr/bin/chromium"
 
 READY_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
@@ -44,40 +37,8 @@ READY_JS = """() => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def start_app(log_path: Path, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return proc, url
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.25)
-    stop(proc)
-    raise RuntimeError(f"the app did not start:\n{log_path.read_text(errors='replace')[-2000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def capture(browser, url: str, out: Path, *, width: int, height: int, scroll: str | None = "buttons") -> None:
@@ -116,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     log = Path(tempfile.mkdtemp(prefix="emviz-screenshot-")) / "streamlit.log"
-    proc, url = start_app(log)
+    proc, url = start_streamlit("app.py", log_path=log)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -126,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                         scroll=None)
             browser.close()
     finally:
-        stop(proc)
+        stop_process_group(proc)
     return 0
 
 

@@ -12,85 +12,17 @@ own browser download is not used.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-sync_api = pytest.importorskip("playwright.sync_api")
+from playwright import sync_api
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-HEALTH_TIMEOUT_S = 60.0
+from emviz.devserver import CHROMIUM_ARGS, chromium_path, start_streamlit, stop_process_group
+
 ARTIFACTS = Path(os.environ.get("EMVIZ_TEST_ARTIFACTS", Path(tempfile.gettempdir()) / "emviz-test-artifacts"))
-
-
-def chromium_path() -> str | None:
-    """Debian's Chromium, or the one named by ``$EMVIZ_CHROMIUM``."""
-    for candidate in (os.environ.get("EMVIZ_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_streamlit(script: str | Path, *, cwd: Path = REPO, log_path: Path | None = None,
-                    timeout: float = HEALTH_TIMEOUT_S) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run script`` in its own process group; return (process, base URL) once healthy."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return proc, url
-        except (urllib.error.URLError, ConnectionError, OSError):
-            pass
-        time.sleep(0.25)
-    stop_process_group(proc)
-    tail = log_path.read_text(errors="replace")[-3000:] if log_path and log_path.exists() else ""
-    raise RuntimeError(f"streamlit run {script} did not answer /_stcore/health within {timeout:.0f} s "
-                       f"(exit code {proc.returncode}).\n{tail}")
-
-
-def stop_process_group(proc: subprocess.Popen) -> None:
-    """Terminate the process group started by :func:`start_streamlit` (SIGKILL after 10 s)."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -112,8 +44,8 @@ def app_url(artifacts_dir: Path):
 @pytest.fixture(scope="session")
 def browser():
     executable = chromium_path()
-    if executable is None:
-        pytest.skip("Chromium not found (apt-get install chromium, or set EMVIZ_CHROMIUM)")
+    # Never skipped: tests/run.sh installs Debian's Chromium; a missing browser is a failure.
+    assert executable, "Chromium not found: run tests/run.sh (it installs Debian's chromium) or set EMVIZ_CHROMIUM"
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield chromium
