@@ -167,8 +167,8 @@ def explorer() -> None:
             st.rerun(scope="fragment")
     with side_col:
         # One panel at a time: tabs would redraw every hidden chart on every step.
-        panel = st.segmented_control("Panel", list(PANELS), key="panel", label_visibility="collapsed",
-                                     help="What to show beside the picture, synchronised with the step.")
+        panel = st.radio("Panel", list(PANELS), key="panel", horizontal=True, label_visibility="collapsed",
+                         help="What to show beside the picture, synchronised with the step.")
         if panel == "Parameters":
             st.dataframe(figures.parameters_table(history, index, column_names=selection.feature_names),
                          hide_index=True)
