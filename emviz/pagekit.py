@@ -67,3 +67,37 @@ def open_explorer(*, step: int | None = None, **settings) -> None:
         st.session_state["pending_step"] = int(step)
         st.session_state.pop("fit_key", None)
     st.switch_page(EXPLORER)
+
+
+def fit_many(X, jobs: dict, *, noun: str) -> dict:
+    """Fit every ``label -> FitOptions`` job with a progress bar; failed fits are listed, not raised.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+    jobs : dict
+        Label (any hashable) to the options of that fit, in the order to run them.
+    noun : str
+        What the jobs are, for the progress text ("runs", "models").
+
+    Returns
+    -------
+    dict
+        Label to ``History`` for the fits that ran; stops the page if none did.
+    """
+    progress = st.progress(0.0, text=f"Fitting the {noun}…")
+    histories, failures = {}, []
+    for i, (label, options) in enumerate(jobs.items()):
+        try:
+            # fitting.fit caches every fit, so revisiting the page or widening a grid refits nothing old.
+            histories[label] = fitting.fit(X, options)
+        except ValueError as err:
+            failures.append(f"{label}: {err}")
+        progress.progress((i + 1) / len(jobs), text=f"Fitted {i + 1} of {len(jobs)} {noun}")
+    progress.empty()
+    for failure in failures:
+        st.error(f"A fit could not run: {failure}")
+    if not histories:
+        st.stop()
+    return histories
+

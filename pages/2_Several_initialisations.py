@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from emviz import compare, fitting, pagekit, ui
+from emviz import compare, pagekit, ui
 from emviz.fitting import INIT_LABELS
 from emviz.layout import lecture_toggle
 
@@ -41,22 +41,14 @@ if not chosen_methods:
     st.stop()
 
 plan = compare.restart_plan(int(n_runs), chosen_methods, int(first_seed))
-progress = st.progress(0.0, text="Fitting the runs…")
-runs, failures = [], []
+jobs = {}
 for i, (seed, init) in enumerate(plan):
     run_options = replace(options, seed=seed, init=init)
     if init not in ("kmeans", "kmeans++"):
         run_options = replace(run_options, n_init=1)  # restarts only mean something for k-means starts
-    try:
-        runs.append((seed, init, fitting.fit(selection.X, run_options)))
-    except ValueError as err:
-        failures.append(f"run {i + 1} ({init}, seed {seed}): {err}")
-    progress.progress((i + 1) / len(plan), text=f"Fitted run {i + 1} of {len(plan)}")
-progress.empty()
-for failure in failures:
-    st.error(f"A fit could not run: {failure}")
-if not runs:
-    st.stop()
+    jobs[f"run {i + 1} ({init}, seed {seed})"] = run_options
+histories = pagekit.fit_many(selection.X, jobs, noun="runs")
+runs = [(seed, init, histories[label]) for label, (seed, init) in zip(jobs, plan) if label in histories]
 
 table = compare.restarts_table(runs)
 best = table[table["best"]].iloc[0]

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from emviz import compare, fitting, pagekit, ui
+from emviz import compare, pagekit, ui
 from emviz.fitting import COVARIANCE_LABELS
 from emviz.layout import lecture_toggle
 
@@ -43,20 +43,10 @@ if not types:
     st.stop()
 
 cells = [(cov, k) for cov in types for k in range(1, int(k_max) + 1)]
-progress = st.progress(0.0, text="Fitting the grid…")
-histories, failures = {}, []
-for i, (cov, k) in enumerate(cells):
-    try:
-        # fitting.fit caches every cell, so revisiting the page or widening the grid refits nothing old.
-        histories[(cov, k)] = fitting.fit(selection.X, replace(options, n_components=k, covariance_type=cov))
-    except ValueError as err:
-        failures.append(f"K = {k}, {cov}: {err}")
-    progress.progress((i + 1) / len(cells), text=f"Fitted {i + 1} of {len(cells)} models")
-progress.empty()
-for failure in failures:
-    st.error(f"A fit could not run: {failure}")
-if not histories:
-    st.stop()
+fitted = pagekit.fit_many(
+    selection.X, {f"K = {k}, {cov}": replace(options, n_components=k, covariance_type=cov) for cov, k in cells},
+    noun="models")
+histories = {(cov, k): fitted[f"K = {k}, {cov}"] for cov, k in cells if f"K = {k}, {cov}" in fitted}
 
 grid = compare.criteria_grid(histories)
 best = compare.best_model(grid, criterion)
