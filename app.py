@@ -134,7 +134,7 @@ def explorer() -> None:
                          format_func=lambda s: f"{s:g} s per step", help="Time per step while playing.")
     st.slider("Step", 0, last, key="step", label_visibility="collapsed" if lecture else "visible", help="Every recorded step: k-means rounds, the initial parameters, "
                                                 "then each E-step and M-step.")
-    ui.write_url(options, selection.source if selection.source != ui.UPLOAD else "mouse", index)
+    ui.write_url(options, selection.source, index)
 
     step = history[index]
     # On a 1280x720 projector the picture must be on screen at once: in lecture mode the words

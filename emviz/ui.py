@@ -102,8 +102,8 @@ def restore_from_url() -> None:
 
 
 def write_url(options: FitOptions | None, dataset: str, step: int | None = None) -> None:
-    """Mirror the shareable settings into the URL."""
-    values = {"data": dataset}
+    """Mirror the shareable settings into the URL (an uploaded file cannot travel in a link)."""
+    values = {} if dataset == UPLOAD else {"data": dataset}
     if options is not None:
         values.update(k=options.n_components, cov=options.covariance_type, init=options.init,
                       seed=options.seed, iter=options.max_iter, tol=options.tol, reg=options.reg_covar,
