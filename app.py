@@ -40,9 +40,10 @@ if d > 2:
                                  help="The fit uses every chosen column; this only changes the picture.")
     if view_mode == "columns":
         first = st.sidebar.selectbox("Horizontal axis", range(d), format_func=lambda j: selection.feature_names[j],
-                                     key="view_x")
+                                     key="view_x", help="Column drawn left to right.")
         second = st.sidebar.selectbox("Vertical axis", range(d), index=1,
-                                      format_func=lambda j: selection.feature_names[j], key="view_y")
+                                      format_func=lambda j: selection.feature_names[j], key="view_y",
+                                      help="Column drawn bottom to top.")
         view_columns = (first, second) if first != second else (first, (first + 1) % d)
 
 if not lecture:
@@ -190,7 +191,8 @@ def explorer() -> None:
     dl = st.columns(3)
     dl[0].download_button("Responsibilities of this step (CSV)",
                           data=lambda: export.responsibilities_csv(history, index, selection.row_numbers),
-                          file_name=f"responsibilities_step{index}.csv", mime="text/csv")
+                          file_name=f"responsibilities_step{index}.csv", mime="text/csv",
+                          help="γ of every point at this step, one row per point.")
 
 
 explorer()
@@ -214,4 +216,5 @@ cols[1].download_button("Download history (CSV)", data=lambda: export.history_cs
                         help="Every step's weights, means, covariances and log-likelihood.")
 cols[2].download_button("Download history (JSON)",
                         data=lambda: export.history_json(history, selection.feature_names),
-                        file_name="emviz_history.json", mime="application/json")
+                        file_name="emviz_history.json", mime="application/json",
+                        help="Every step's parameters in scikit-learn's array shapes, with the fit's options.")
