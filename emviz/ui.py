@@ -225,16 +225,14 @@ def options_sidebar(selection: DataSelection, *, n_components_default: int | Non
     """Fit options in the sidebar; changing any of them refits (once, then cached)."""
     sb = st.sidebar
     sb.header("Model")
-    max_k = int(min(10, selection.X.shape[0]))
+    # Uploads keep at least two rows (select_features(min_rows=2)), so K = 2 is always possible.
+    max_k = int(min(10, max(selection.X.shape[0], 2)))
     k_default = min(n_components_default or selection.default_k, max_k)
     if st.session_state.get("n_components") is not None and st.session_state["n_components"] > max_k:
         st.session_state["n_components"] = max_k
-    n_components = sb.slider("Components K", 1, max(max_k, 2) if max_k > 1 else 1,
-                             key=_widget_key("n_components", k_default) if max_k > 1 else None,
-                             on_change=_remember, args=("n_components",), disabled=max_k <= 1,
-                             help="Number of Gaussian components (and k-means clusters).") \
-        if max_k > 1 else 1
-    n_components = min(int(n_components), max_k)
+    n_components = sb.slider("Components K", 1, max_k, key=_widget_key("n_components", k_default),
+                             on_change=_remember, args=("n_components",),
+                             help="Number of Gaussian components (and k-means clusters).")
     covariance_type = sb.selectbox("Covariance type", list(COVARIANCE_LABELS),
                                    key=_widget_key("covariance_type", "full"), on_change=_remember,
                                    args=("covariance_type",), format_func=COVARIANCE_LABELS.get,
