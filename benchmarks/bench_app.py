@@ -224,6 +224,19 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def measure_bare(bench, bare_url: str, n: int, app_trace: str, raw: dict, info: dict) -> None:
+    """First chart and Next clicks on the bare page with ``n`` points, drawn like the app's chart."""
+    gl = "&gl=1" if "scattergl" in app_trace else ""
+    url = f"{bare_url}/?n={n}{gl}"
+    progress(f"bare_first_{n}")
+    raw[f"bare_first_{n}"] = bench.first_chart(url)
+    context, page, _ = bench.open(url)
+    progress(f"bare_next_{n}")
+    raw[f"bare_next_{n}"] = bench.clicks(page, back=None)
+    info[f"bare_remounts_{n}"] = page.evaluate("() => window.__bench.remounts")
+    context.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=15, help="measured clicks per configuration")
@@ -254,14 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             raw["app_next_490"] = bench.clicks(page)
             info["remounts_490"] = page.evaluate("() => window.__bench.remounts")
             context.close()
-            gl490 = "&gl=1" if "scattergl" in info["trace_490"] else ""
-            progress("bare_first_490")
-            raw["bare_first_490"] = bench.first_chart(f"{bare_url}/?n=490{gl490}")
-            context, page, _ = bench.open(f"{bare_url}/?n=490{gl490}")
-            progress("bare_next_490")
-            raw["bare_next_490"] = bench.clicks(page, back=None)
-            info["bare_remounts_490"] = page.evaluate("() => window.__bench.remounts")
-            context.close()
+            measure_bare(bench, bare_url, 490, info["trace_490"], raw, info)
 
             # N = 10^4: a CSV uploaded through the sidebar's file input.
             progress("app_upload_10000")
@@ -282,14 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             raw["app_next_10000"] = bench.clicks(page)
             info["remounts_10000"] = page.evaluate("() => window.__bench.remounts")
             context.close()
-            gl = "&gl=1" if "scattergl" in info["trace_10000"] else ""
-            progress("bare_first_10000")
-            raw["bare_first_10000"] = bench.first_chart(f"{bare_url}/?n=10000{gl}")
-            context, page, _ = bench.open(f"{bare_url}/?n=10000{gl}")
-            progress("bare_next_10000")
-            raw["bare_next_10000"] = bench.clicks(page, back=None)
-            info["bare_remounts_10000"] = page.evaluate("() => window.__bench.remounts")
-            context.close()
+            measure_bare(bench, bare_url, 10000, info["trace_10000"], raw, info)
             browser.close()
     finally:
         stop_process_group(app_proc)
