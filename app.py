@@ -13,16 +13,14 @@ import numpy as np
 
 import streamlit as st
 
-from emviz import explain, export, figures, fitting, ui
+from emviz import explain, export, figures, fitting, pagekit, ui
 from emviz.layout import lecture_toggle
 
 st.set_page_config(page_title="emviz · EM step by step", page_icon="◎", layout="wide")
 
 selection = ui.data_sidebar()
 lecture = lecture_toggle()
-if selection is None:
-    st.info("Pick a built-in data set in the sidebar, or upload a CSV with at least one numeric column.")
-    st.stop()
+selection = pagekit.require_selection(selection)
 options = ui.options_sidebar(selection)
 
 st.sidebar.header("View")
@@ -53,12 +51,8 @@ if not lecture:
                f"{selection.note}")
 ui.show_messages(selection)
 
-try:
-    with st.spinner("Fitting the mixture…"):
-        history = fitting.fit(selection.X, options)
-except ValueError as err:
-    st.error(f"The fit could not run: {err}")
-    st.stop()
+with st.spinner("Fitting the mixture…"):
+    history = pagekit.fit_or_stop(selection.X, options)
 
 view = figures.make_view(history, mode=view_mode, columns=view_columns, column_names=selection.feature_names) \
     if d > 1 else None
@@ -160,7 +154,7 @@ def explorer() -> None:
             # The step's title stands beside the chart; its room goes to the picture.
             fig.update_layout(title=None, height=560, margin={"t": 40})
         event = st.plotly_chart(fig, key="main_chart", on_select="rerun", selection_mode="points",
-                                config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}})
+                                config=pagekit.PLOT_CONFIG)
         picked = figures.selected_row_from_event(event)
         if picked is not None and picked != row:
             st.session_state["explain_row"] = picked
