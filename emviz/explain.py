@@ -39,14 +39,21 @@ def _delta(change: float, scale: float) -> str:
     return ("+" if change > 0 else "−") + _fmt(abs(change))
 
 
+def step_position(step: em_core.Step) -> str:
+    """Where a step stands in the run: ``"k-means round 2"``, ``"Start of EM"`` or ``"Iteration 3"``."""
+    if step.is_kmeans:
+        return f"k-means round {step.iteration}"
+    return "Start of EM" if step.kind == "init" else f"Iteration {step.iteration}"
+
+
 def step_title(history: em_core.History, index: int) -> str:
     """Short position label, e.g. ``"Iteration 3 · M-step"``."""
     step = history[index]
     if step.is_kmeans:
-        return f"k-means round {step.iteration} · {KIND_TITLES[step.kind].split(' ', 1)[1]}"
-    if step.kind == "init":
-        return "Start of EM · initial parameters"
-    return f"Iteration {step.iteration} · {KIND_TITLES[step.kind]}"
+        what = KIND_TITLES[step.kind].split(" ", 1)[1]
+    else:
+        what = "initial parameters" if step.kind == "init" else KIND_TITLES[step.kind]
+    return f"{step_position(step)} · {what}"
 
 
 def step_caption(history: em_core.History, index: int) -> str:

@@ -309,12 +309,13 @@ def step_title(history, index: int) -> tuple[str, str]:
         Step number, log-likelihood (or k-means J) and any flags.
     """
     step = history[_resolve_index(history, index)]
+    what = _KIND_WHAT[step.kind]
     if step.is_kmeans:
-        head = f"k-means round {step.iteration} · {_KIND_WHAT[step.kind].split(': ', 1)[1]}"
+        what = what.split(": ", 1)[1]
         sub = f"k-means objective J = {step.kmeans_objective:,.4g}"
     else:
-        head = ("Start of EM · " if step.kind == "init" else f"Iteration {step.iteration} · ") + _KIND_WHAT[step.kind]
         sub = f"log-likelihood {step.log_likelihood:,.2f}"
+    head = f"{explain.step_position(step)} · {what}"
     flags = explain.flag_phrases(step)
     if flags:
         sub += " · " + " · ".join(flags)
