@@ -90,3 +90,7 @@ def test_responsibilities_csv_round_trips(history):
     frame = pd.read_csv(io.StringIO(text))
     assert frame["row"].iloc[0] == 100
     np.testing.assert_allclose(frame.filter(like="gamma").to_numpy(), history.responsibilities(5), atol=1e-12)
+
+
+def test_every_core_flag_has_words():
+    assert set(explain.FLAG_TEXTS) == set(em_core.FLAG_DESCRIPTIONS)
