@@ -7,13 +7,13 @@ and layout. The numbers come from ``em_core``, the pictures from
 
 from __future__ import annotations
 
-import time
+import functools
 
 import numpy as np
 
 import streamlit as st
 
-from emviz import explain, export, figures, fitting, pagekit, ui
+from emviz import explain, export, figures, fitting, pagekit, stepper, ui
 from emviz.layout import lecture_toggle
 
 st.set_page_config(page_title="emviz · EM step by step", page_icon="◎", layout="wide")
@@ -64,7 +64,7 @@ if st.session_state.get("fit_key") != fit_key:
     default = m_steps[min(len(m_steps) - 1, max(0, history.n_iter // 2 - 1))] if m_steps else len(history) - 1
     pending = st.session_state.pop("pending_step", None)
     st.session_state["step"] = pending if pending is not None and 0 <= pending < len(history) else default
-    st.session_state["playing"] = False
+    st.session_state["step_seq"] = st.session_state.get("step_seq", 0) + 1
 last = len(history) - 1
 # The fit uses every row; the picture shows a fixed, seeded sample above this many points so that
 # stepping stays instant (the figure says how many it shows).
@@ -78,88 +78,80 @@ st.session_state["step"] = min(max(int(st.session_state.get("step", 0)), 0), las
 PANELS = {"Log-likelihood": figures.loglik_figure, "Mixing weights": figures.weights_figure,
           "k-means J": figures.kmeans_objective_figure, "Parameters": None}
 st.session_state.setdefault("panel", "Log-likelihood")
+st.session_state.setdefault("step_seq", 0)
+STEPPER_KEY = "stepper"
 
 
-def _go(target: int) -> None:
-    st.session_state["step"] = min(max(target, 0), last)
+def _page_moved_step() -> None:
+    # The browser follows the page's step only when this counter changes, so a rerun that
+    # answers its own report never pulls the picture back to an older step.
+    st.session_state["step_seq"] += 1
 
 
-def _toggle_play() -> None:
-    st.session_state["playing"] = not st.session_state.get("playing", False)
-    if st.session_state["playing"] and st.session_state["step"] >= last:
-        st.session_state["step"] = 0
-    st.session_state["last_tick"] = time.monotonic()
+def _browser_moved_step() -> None:
+    nav = (st.session_state.get(STEPPER_KEY) or {}).get("nav") or {}
+    step = nav.get("step")
+    if isinstance(step, int) and 0 <= step <= last:
+        st.session_state["step"] = step
 
 
-st.session_state.setdefault("speed", 0.8)
-speed = st.session_state["speed"]
-run_every = speed if st.session_state.get("playing") else None
+def _browser_picked_point() -> None:
+    picked = (st.session_state.get(STEPPER_KEY) or {}).get("picked") or {}
+    row = picked.get("row")
+    if isinstance(row, int) and 0 <= row < history.n_samples:
+        st.session_state["explain_row"] = row
+        st.session_state["row_picked"] = True
 
 
-@st.fragment(run_every=run_every)
+def _build_step(index: int, *, history, view, level_kind, color_mode, display_rows, selected_row, lecture,
+                column_names):
+    """The picture and the words of one step, for the browser to show without the server.
+
+    Every input is an argument, never a page global: the frame store that calls this is
+    shared between sessions and outlives this run.
+    """
+    if view is None:
+        fig = figures.histogram_figure(history, index, lecture=lecture, display_rows=display_rows)
+    else:
+        fig = figures.step_figure(history, index, view, level_kind=level_kind, color_mode=color_mode,
+                                  display_rows=display_rows, selected_row=selected_row, lecture=lecture,
+                                  column_names=column_names)
+    # The chart fills its column; in lecture mode the step's title stands beside it instead.
+    fig.update_layout(width=None, autosize=True)
+    if lecture:
+        fig.update_layout(title=None, height=560, margin={"t": 40})
+    words = {"title": explain.step_title(history, index), "caption": explain.step_caption(history, index),
+             "flags": [("success" if sentence.startswith("Converged") else "warning", sentence)
+                       for sentence in explain.flag_sentences(history[index])]}
+    return fig, words
+
+
+@st.fragment
 def explorer() -> None:
-    """Navigation, caption, picture and panels: reruns alone when stepping."""
-    if st.session_state.get("playing"):
-        now = time.monotonic()
-        if now - st.session_state.get("last_tick", 0.0) >= 0.9 * speed:
-            st.session_state["last_tick"] = now
-            if st.session_state["step"] >= last:
-                st.session_state["playing"] = False
-            else:
-                st.session_state["step"] += 1
-    wanted_timer = st.session_state["speed"] if st.session_state.get("playing") else None
-    if wanted_timer != run_every:
-        # Play, Pause, the last step or a new speed: the fragment's timer is fixed when the whole
-        # script defines it, so only a full rerun can start, stop or retime it.
-        st.rerun(scope="app")
+    """Slider, stepping component and panels: reruns alone when the step moves."""
     index = st.session_state["step"]
-
-    nav = st.columns([1, 1, 1, 1, 1.2, 1.4])
-    nav[0].button("First", on_click=_go, args=(0,), shortcut="Home", width="stretch",
-                  help="Back to the first recorded step (Home key).")
-    nav[1].button("Previous", on_click=_go, args=(index - 1,), shortcut="Left", width="stretch",
-                  disabled=index == 0, help="One step back (← key).")
-    nav[2].button("Next", on_click=_go, args=(index + 1,), shortcut="Right", width="stretch",
-                  disabled=index == last, help="One step forward (→ key).")
-    nav[3].button("Last", on_click=_go, args=(last,), shortcut="End", width="stretch",
-                  help="Jump to the final fit (End key).")
-    nav[4].button("Pause" if st.session_state.get("playing") else "Play", on_click=_toggle_play,
-                  width="stretch", help="Advance through the steps by itself.")
-    nav[5].select_slider("Speed", options=[2.0, 1.2, 0.8, 0.5, 0.3], key="speed", label_visibility="collapsed",
-                         format_func=lambda s: f"{s:g} s per step", help="Time per step while playing.")
-    st.slider("Step", 0, last, key="step", label_visibility="collapsed" if lecture else "visible", help="Every recorded step: k-means rounds, the initial parameters, "
-                                                "then each E-step and M-step.")
+    st.slider("Step", 0, last, key="step", on_change=_page_moved_step,
+              label_visibility="collapsed" if lecture else "visible",
+              help="Every recorded step: k-means rounds, the initial parameters, then each E-step and M-step. "
+                   "The buttons below (and the arrow keys) step without waiting for the server.")
     ui.write_url(options, selection.source, index)
 
     step = history[index]
-    # On a 1280x720 projector the picture must be on screen at once: in lecture mode the words
-    # move beside it instead of above it.
-    text_area = st.container()
-    chart_col, side_col = st.columns([3, 2])
-    with side_col if lecture else text_area:
-        st.subheader(explain.step_title(history, index))
-        st.markdown(explain.step_caption(history, index))
-        for sentence in explain.flag_sentences(step):
-            (st.success if sentence.startswith("Converged") else st.warning)(sentence)
-    row = st.session_state.get("explain_row", 0)
+    row = int(st.session_state.get("explain_row", 0))
+    selected_row = row if st.session_state.get("row_picked") else None
+    frames_id = stepper.frames_key(fit_key, view_mode, view_columns, level_kind, color_mode, lecture, selected_row,
+                                   DISPLAY_CAP, tuple(selection.feature_names))
+    build = functools.partial(_build_step, history=history, view=view, level_kind=level_kind, color_mode=color_mode,
+                              display_rows=display_rows, selected_row=selected_row, lecture=lecture,
+                              column_names=selection.feature_names)
+    store = stepper.frame_store(frames_id, build, len(history))
+    # On a 1280x720 projector the picture must be on screen at once: the stepper puts its words
+    # beside the chart in lecture mode, and the panels go below.
+    chart_col, side_col = (st.container(), st.container()) if lecture else st.columns([3, 2])
     with chart_col:
-        if view is None:
-            fig = figures.histogram_figure(history, index, lecture=lecture, display_rows=display_rows)
-        else:
-            fig = figures.step_figure(history, index, view, level_kind=level_kind, color_mode=color_mode,
-                                      display_rows=display_rows,
-                                      selected_row=row if st.session_state.get("row_picked") else None,
-                                      lecture=lecture, column_names=selection.feature_names)
-        if lecture:
-            # The step's title stands beside the chart; its room goes to the picture.
-            fig.update_layout(title=None, height=560, margin={"t": 40})
-        event = st.plotly_chart(fig, key="main_chart", on_select="rerun", selection_mode="points",
-                                config=pagekit.PLOT_CONFIG)
-        picked = figures.selected_row_from_event(event)
-        if picked is not None and picked != row:
-            st.session_state["explain_row"] = picked
-            st.session_state["row_picked"] = True
-            st.rerun(scope="fragment")
+        stepper.stepper(store, frames_id, step=index, seq=st.session_state["step_seq"], key=STEPPER_KEY,
+                        config=pagekit.PLOT_CONFIG, lecture=lecture, on_step=_browser_moved_step,
+                        on_pick=_browser_picked_point)
     with side_col:
         # One panel at a time: tabs would redraw every hidden chart on every step.
         panel = st.radio("Panel", list(PANELS), key="panel", horizontal=True, label_visibility="collapsed",

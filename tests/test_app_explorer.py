@@ -26,14 +26,23 @@ def _run(session=None, query=None) -> AppTest:
     return at
 
 
-def _button(at: AppTest, label: str):
-    matches = [b for b in at.button if b.label == label]
-    assert matches, f"no button labelled {label!r}; have {[b.label for b in at.button]}"
-    return matches[0]
+def _stepper(at: AppTest) -> dict:
+    """What the page sent the browser's stepping component on the last run."""
+    components = at.get("bidi_component")
+    assert len(components) == 1, "the explorer must mount exactly one stepper"
+    return json.loads(components[0].proto.json)
 
 
 def _title(at: AppTest) -> str:
-    return at.subheader[0].value
+    """The title the browser shows: the one packed with the current step."""
+    data = _stepper(at)
+    return data["frames"][str(data["step"])]["title"]
+
+
+def _browser_reports(at: AppTest, step: int) -> AppTest:
+    """What the stepper's report does on the server (its callback sets the page's step), then a rerun."""
+    at.session_state["step"] = step
+    return at.run()
 
 
 def test_first_screen_shows_mouse_mid_fit():
@@ -43,7 +52,11 @@ def test_first_screen_shows_mouse_mid_fit():
     assert at.session_state["n_components"] == 3
     title = _title(at)
     assert "M-step" in title, title
-    assert at.get("plotly_chart"), "the main chart is missing"
+    data = _stepper(at)
+    frame = data["frames"][str(data["step"])]
+    assert [t["name"] for t in frame["data"]][0] == "points", "the main chart is missing its points"
+    assert frame["caption"] and data["n"] == 50
+    assert at.get("plotly_chart"), "the side panel chart is missing"
 
 
 @pytest.mark.parametrize("key", list(DATASETS))
@@ -60,28 +73,37 @@ def test_every_initialisation_runs(init):
     assert not at.error, [e.value for e in at.error]
 
 
-def test_buttons_and_slider_step_without_refitting():
+def test_slider_and_browser_steps_never_refit():
     at = _run()
     before = fitting.FIT_CALLS["count"]
-    start = at.session_state["step"]
+    start, seq = at.session_state["step"], _stepper(at)["seq"]
     title = _title(at)
-    _button(at, "Next").click().run()
-    assert at.session_state["step"] == start + 1
-    assert _title(at) != title or at.markdown[0].value
-    caption_after_next = _title(at)
-    _button(at, "Previous").click().run()
-    assert at.session_state["step"] == start
-    assert _title(at) == title
+    # The browser stepped on its own and reported it: the page follows without asking it to jump.
+    _browser_reports(at, start + 1)
+    data = _stepper(at)
+    assert (data["step"], data["seq"]) == (start + 1, seq)
+    assert _title(at) != title
+    assert at.query_params["step"] in ([str(start + 1)], str(start + 1)), "the link must follow the browser's step"
+    # The slider moves the step from the page: the browser is told to jump (seq changes).
     at.slider(key="step").set_value(0).run()
-    assert at.session_state["step"] == 0
+    data = _stepper(at)
+    assert (data["step"], data["seq"] > seq) == (0, True)
     assert "k-means" in _title(at)
-    assert _title(at) != caption_after_next
-    _button(at, "Last").click().run()
-    assert at.session_state["step"] > start
-    assert _button(at, "Next").disabled, "Next must be disabled on the last step"
-    _button(at, "First").click().run()
-    assert at.session_state["step"] == 0
+    at.slider(key="step").set_value(data["n"] - 1).run()
+    assert "Converged" in " ".join(f["html"] for f in _stepper(at)["frames"][str(data["n"] - 1)]["flags"])
     assert fitting.FIT_CALLS["count"] == before, "moving through steps must never refit"
+
+
+def test_steps_near_the_current_one_are_sent_once():
+    at = _run()
+    data = _stepper(at)
+    sent = {int(i) for i in data["frames"]}
+    assert {data["step"], data["step"] + 1, 0, data["n"] - 1} <= sent
+    # The browser says what it holds; the next run sends only what it lacks.
+    at.session_state["stepper"] = {"nav": {"id": data["id"], "step": data["step"], "have": [[i, i] for i in sent]}}
+    at.run()
+    again = _stepper(at)
+    assert not sent & {int(i) for i in again["frames"]}
 
 
 def test_changing_a_control_refits_once():
@@ -115,7 +137,8 @@ def test_bad_query_parameters_are_ignored():
 def test_lecture_mode_hides_the_sidebar_and_keeps_working():
     at = _run({"lecture": True})
     assert any("stSidebar" in m.value for m in at.markdown if "<style>" in m.value)
-    _button(at, "Next").click().run()
+    assert _stepper(at)["lecture"] is True
+    _browser_reports(at, at.session_state["step"] + 1)
     assert not at.exception
 
 
@@ -141,6 +164,7 @@ def test_client_side_animation_has_a_frame_per_step():
 def test_one_column_data_shows_a_histogram():
     at = _run({"dataset": "bimodal_1d"})
     assert not at.error
-    assert at.get("plotly_chart")
-    _button(at, "Next").click().run()
+    frame = _stepper(at)["frames"][str(_stepper(at)["step"])]
+    assert any(t["type"] == "bar" for t in frame["data"]), "one-column data is drawn as a histogram"
+    _browser_reports(at, at.session_state["step"] + 1)
     assert not at.exception

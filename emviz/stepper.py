@@ -1,0 +1,353 @@
+"""Client-side stepping: the explorer's picture, its caption and its buttons live in the browser.
+
+A plain Streamlit rerun per click costs a server round trip and a fresh Plotly
+chart (about 120 ms for a bare 490-point page here). Instead, a bidirectional
+``st.components.v2`` component receives ready-made step figures and swaps them
+with ``Plotly.react`` the moment First, Previous, Next, Last, Play or an arrow
+key asks, then reports the step back so the page's panels and maths follow.
+
+The figures are still built in Python by :mod:`emviz.figures` (pure functions):
+this module only packs them for the wire and decides which steps to send.
+
+Packing
+    Each step figure is serialised by plotly.py (numpy arrays become base64
+    typed arrays) and every bulky value inside a trace or the layout (point
+    positions, colours, hover data, the template) goes into a *pool* keyed by
+    its content hash. Steps share what did not change: positions are sent once
+    and an M-step reuses the colours of the E-step before it.
+
+Windowing
+    Only steps near the current one are built and sent (all of them for a
+    small fit), within a byte budget and a time budget per run. The browser
+    reports which steps it holds with every step it reports, so each run sends
+    only what is missing. A step that has not arrived yet shows "loading" until
+    the run that its report triggers delivers it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import plotly
+import plotly.io as pio
+
+import streamlit as st
+import streamlit.components.v1 as components_v1
+
+_HERE = Path(__file__).resolve().parent
+_JS = (_HERE / "stepper.js").read_text(encoding="utf-8")
+_CSS = (_HERE / "stepper.css").read_text(encoding="utf-8")
+
+# Values this long (characters of JSON) or longer are pooled and shared between steps.
+POOL_MIN_CHARS = 256
+# What one run may send (characters of JSON), and how long it may spend building figures.
+SEND_BUDGET = 6_000_000
+BUILD_BUDGET_S = 0.15
+# Steps the browser keeps per fit; the farthest from the current one are dropped first.
+MAX_CLIENT_FRAMES = 400
+# Server-side memory per figure set (characters of JSON); least recently used steps go first.
+STORE_BUDGET = 120_000_000
+SPEEDS = (2.0, 1.2, 0.8, 0.5, 0.3)
+
+_component = st.components.v2.component("emviz_stepper", js=_JS, css=_CSS, isolate_styles=False)
+
+
+# --------------------------------------------------------------------------- packing
+def _canonical(value) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _pool_value(value, pool: dict, refs: set):
+    """``value`` itself if small, else a ``{"$ref": id}`` placeholder with ``pool[id] = value``."""
+    if not isinstance(value, (dict, list)):
+        return value
+    text = _canonical(value)
+    if len(text) < POOL_MIN_CHARS:
+        return value
+    ref = hashlib.blake2b(text.encode(), digest_size=9).hexdigest()
+    pool.setdefault(ref, (value, len(text)))
+    refs.add(ref)
+    return {"$ref": ref}
+
+
+def pack_figure(figure) -> tuple[dict, dict]:
+    """Split a Plotly figure into a small skeleton and a pool of its bulky values.
+
+    Parameters
+    ----------
+    figure : plotly.graph_objects.Figure
+
+    Returns
+    -------
+    skeleton : dict
+        ``{"data": [...], "layout": {...}}`` where every trace attribute and
+        layout entry of ``POOL_MIN_CHARS`` or more characters is replaced by
+        ``{"$ref": id}``.
+    pool : dict
+        ``id -> (value, size in characters)``; ``id`` is a hash of the value's
+        canonical JSON, so equal values in different steps share one entry.
+    """
+    plain = json.loads(pio.to_json(figure, validate=False))
+    pool: dict = {}
+    refs: set = set()
+    data = [{key: _pool_value(value, pool, refs) for key, value in trace.items()} for trace in plain.get("data", [])]
+    layout = {key: _pool_value(value, pool, refs) for key, value in plain.get("layout", {}).items()}
+    return {"data": data, "layout": layout}, pool
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def inline_markdown(text: str) -> str:
+    """HTML for the little markdown the captions use: ``**bold**``, ``*italic*`` and ``code``, escaped."""
+    out = html.escape(text, quote=False)
+    out = _CODE.sub(r"<code>\1</code>", out)
+    out = _BOLD.sub(r"<strong>\1</strong>", out)
+    return _ITALIC.sub(r"<em>\1</em>", out)
+
+
+@dataclass
+class Frame:
+    """One packed step: its skeleton, the pool entries it uses and its words."""
+
+    skeleton: dict
+    refs: frozenset
+    size: int
+
+
+@dataclass(eq=False)
+class FrameStore:
+    """Packed steps of one fit drawn one way, built on demand and shared between sessions.
+
+    Parameters
+    ----------
+    build : callable
+        ``build(index) -> (figure, words)`` where ``words`` is a dict with
+        ``title``, ``caption`` (markdown) and ``flags`` (list of
+        ``(kind, sentence)``, kind ``"success"`` or ``"warning"``).
+    n_steps : int
+    budget : int
+        Characters of JSON to keep; least recently used steps are dropped beyond it.
+    """
+
+    build: Callable
+    n_steps: int
+    budget: int = STORE_BUDGET
+    frames: OrderedDict = field(default_factory=OrderedDict)
+    pool: dict = field(default_factory=dict)
+    pool_users: dict = field(default_factory=dict)
+    size: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def has(self, index: int) -> bool:
+        return index in self.frames
+
+    def frame(self, index: int) -> Frame:
+        """The packed step ``index``, built now if needed."""
+        with self.lock:
+            found = self.frames.get(index)
+            if found is not None:
+                self.frames.move_to_end(index)
+                return found
+        figure, words = self.build(index)
+        skeleton, pool = pack_figure(figure)
+        skeleton["title"] = words["title"]
+        skeleton["caption"] = inline_markdown(words["caption"])
+        skeleton["flags"] = [{"kind": kind, "html": inline_markdown(text)} for kind, text in words["flags"]]
+        size = len(_canonical(skeleton)) + sum(entry[1] for entry in pool.values())
+        frame = Frame(skeleton, frozenset(pool), size)
+        with self.lock:
+            if index in self.frames:  # another session built it meanwhile
+                return self.frames[index]
+            for ref, entry in pool.items():
+                self.pool.setdefault(ref, entry)
+                self.pool_users[ref] = self.pool_users.get(ref, 0) + 1
+            self.frames[index] = frame
+            self.size += frame.size
+            while self.size > self.budget and len(self.frames) > 1:
+                self._drop_oldest()
+        return frame
+
+    def _drop_oldest(self) -> None:
+        _, frame = self.frames.popitem(last=False)
+        self.size -= frame.size
+        for ref in frame.refs:
+            self.pool_users[ref] -= 1
+            if self.pool_users[ref] == 0:
+                del self.pool_users[ref]
+                del self.pool[ref]
+
+    def pool_entries(self, refs: Iterable[str]) -> dict:
+        """``id -> value`` for these pool ids."""
+        with self.lock:
+            return {ref: self.pool[ref][0] for ref in refs if ref in self.pool}
+
+
+# --------------------------------------------------------------------------- windowing
+def priority_order(current: int, n_steps: int, window: int) -> list[int]:
+    """Steps to have in the browser, most wanted first.
+
+    The current step, then two steps forward for each step back (Next is
+    pressed more than Previous); the first and last steps (the First and Last
+    buttons) join after the first few. At most ``window`` steps, never fewer
+    than ``min(window, n_steps)``.
+    """
+    def sweep():
+        yield current
+        ahead, behind = current + 1, current - 1
+        while ahead < n_steps or behind >= 0:
+            for _ in range(2):
+                if ahead < n_steps:
+                    yield ahead
+                    ahead += 1
+            if behind >= 0:
+                yield behind
+                behind -= 1
+            if ahead - current > 3:
+                yield 0
+                yield n_steps - 1
+
+    order: list[int] = []
+    seen: set[int] = set()
+    wanted = min(max(1, window), n_steps)
+    for index in sweep():
+        if 0 <= index < n_steps and index not in seen:
+            seen.add(index)
+            order.append(index)
+            if len(order) == wanted:
+                break
+    return order
+
+
+def parse_ranges(ranges) -> set[int]:
+    """Step indices from the browser's ``[[first, last], ...]`` list (anything malformed is ignored)."""
+    held: set[int] = set()
+    if not isinstance(ranges, list):
+        return held
+    for pair in ranges[:10_000]:
+        if isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, int) for v in pair):
+            first, last = pair
+            if 0 <= first <= last and last - first < 1_000_000:
+                held.update(range(first, last + 1))
+    return held
+
+
+def payload(store: FrameStore, frames_id: str, current: int, held: set[int], *,
+            send_budget: int = SEND_BUDGET, build_budget_s: float = BUILD_BUDGET_S) -> dict:
+    """The steps (and their pool entries) to send on this run.
+
+    Parameters
+    ----------
+    store : FrameStore
+    frames_id : str
+        Identifies the fit and the drawing options; the browser keeps frames per id.
+    current : int
+        The step on screen.
+    held : set of int
+        Steps the browser says it already holds for ``frames_id``.
+    send_budget : int
+        Stop adding steps beyond this many characters of JSON (the current step always goes).
+    build_budget_s : float
+        Stop building new steps after this many seconds (the current and next step always get built).
+
+    Returns
+    -------
+    dict
+        ``frames`` (index as string -> skeleton), ``pool`` (id -> value) and
+        ``complete`` (whether every wanted step was sent or already held).
+    """
+    started = time.perf_counter()
+    sample = store.frame(current)
+    window = max(3, min(store.n_steps, send_budget // max(sample.size, 1)))
+    frames: dict[str, dict] = {}
+    refs: set[str] = set()
+    sent = 0
+    complete = True
+    for rank, index in enumerate(priority_order(current, store.n_steps, window)):
+        if index in held:
+            continue
+        if not store.has(index) and rank > 1 and time.perf_counter() - started > build_budget_s:
+            complete = False
+            break
+        frame = store.frame(index)
+        if frames and sent + frame.size > send_budget:
+            complete = False
+            break
+        frames[str(index)] = frame.skeleton
+        refs |= frame.refs
+        sent += frame.size
+    # What the browser holds already carries its own pool entries.
+    with store.lock:
+        for index in held:
+            frame = store.frames.get(index)
+            if frame is not None:
+                refs -= frame.refs
+    return {"frames": frames, "pool": store.pool_entries(refs), "complete": complete}
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def frame_store(frames_id: str, _build: Callable, n_steps: int) -> FrameStore:
+    """One :class:`FrameStore` per fit and drawing options, shared by every session."""
+    return FrameStore(build=_build, n_steps=n_steps)
+
+
+def frames_key(*parts) -> str:
+    """A short id for a fit and the options it is drawn with."""
+    return hashlib.blake2b(repr(parts).encode(), digest_size=8).hexdigest()
+
+
+def _plotly_url() -> str:
+    """Where the browser can fetch plotly.js if the page has not loaded it yet.
+
+    The plotly Python package ships ``plotly.min.js``; a (never mounted) v1
+    component pointing at that folder makes Streamlit serve it, with a
+    JavaScript content type, from this server: nothing comes from the network.
+    """
+    assets = components_v1.declare_component("plotly_js", path=str(Path(plotly.__file__).parent / "package_data"))
+    return f"./component/{assets.name}/plotly.min.js"
+
+
+# --------------------------------------------------------------------------- the component
+def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str, config: dict,
+            lecture: bool = False, on_step: Callable | None = None, on_pick: Callable | None = None) -> None:
+    """Mount the stepping component: buttons, caption and chart, updated in the browser.
+
+    Parameters
+    ----------
+    store, frames_id
+        From :func:`frame_store` and :func:`frames_key`.
+    step : int
+        The step the page is on.
+    seq : int
+        Changes whenever the page moves the step itself (slider, link, new
+        fit): the browser then jumps to ``step``. Steps the browser reported
+        do not change it, so a late rerun never pulls the picture back.
+    key : str
+        Widget key; the browser's report is ``st.session_state[key]["nav"]``:
+        ``{"id", "step", "have"}``.
+    config : dict
+        Plotly config (toolbar, PNG export).
+    lecture : bool
+        Large type; the words go beside the chart.
+    on_step, on_pick : callable, optional
+        Called when the browser reports a step, and when a point is clicked
+        (its row in ``st.session_state[key]["picked"]``).
+    """
+    reported = (st.session_state.get(key) or {}).get("nav") or {}
+    held = parse_ranges(reported.get("have")) if reported.get("id") == frames_id else set()
+    data = payload(store, frames_id, step, held)
+    data.update(id=frames_id, n=store.n_steps, step=step, seq=seq, lecture=lecture, config=config,
+                plotly_url=_plotly_url(), max_frames=MAX_CLIENT_FRAMES, speeds=list(SPEEDS))
+    _component(key=key, data=data, on_nav_change=on_step or (lambda: None),
+               on_picked_change=on_pick or (lambda: None))
