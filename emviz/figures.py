@@ -21,13 +21,13 @@ Trace names (for tests and for anyone post-processing a figure):
 
 Every trace also carries ``meta={"role": ..., "component": k, ...}`` (0-based k).
 Any trace of data points keeps the point's row index in ``customdata[:, 0]``,
-which :func:`selected_row_from_event` reads back from a Streamlit click.
+which the explorer's stepper (``emviz/stepper.js``) reads back from a click.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +43,7 @@ from .palette import NEUTRAL, UNCERTAINTY_COLORSCALE, component_colors, mix_colo
 
 __all__ = [
     "View", "animation_figure", "component_colors", "histogram_figure", "kmeans_objective_figure",
-    "loglik_figure", "make_view", "mix_colors", "parameters_table", "selected_row_from_event",
+    "loglik_figure", "make_view", "mix_colors", "parameters_table",
     "step_figure", "step_label", "step_title", "weights_figure",
 ]
 
@@ -902,7 +902,9 @@ def _scene_1d(history, index: int, view: View, setup: _HistogramSetup, color_mod
 
 
 def _layout_1d(setup: _HistogramSetup, style: _Style, title, annotations, x_title) -> dict:
-    layout = _base_layout(style, title, annotations, bottom=_note_margin(style))
+    # Room for a second row of legend entries (histogram, K curves, mixture and its ghost wrap
+    # in a half-width column) between the subtitle and the plot.
+    layout = _base_layout(style, title, annotations, top=140, bottom=_note_margin(style))
     layout["xaxis"] = dict(range=list(setup.x_range), autorange=False, title=dict(text=x_title), zeroline=False,
                            gridcolor=_GRID)
     # The strip of points lives below zero; ticks only on the density part.
@@ -1261,40 +1263,3 @@ def parameters_table(history, index: int, column_names=None) -> pd.DataFrame:
         table["μ"] = [_compact(step.means[k]) for k in range(K)]
         table["Σ"] = [_compact(full[k]) for k in range(K)]
     return pd.DataFrame(table)
-
-
-# --------------------------------------------------------------------------- events
-def selected_row_from_event(event) -> int | None:
-    """The row index of the first clicked data point in a ``st.plotly_chart`` selection event.
-
-    Parameters
-    ----------
-    event : Mapping or object or None
-        What ``st.plotly_chart(..., on_select="rerun")`` returns: its
-        ``selection.points`` carry each point's ``customdata``, whose first
-        entry is the row index in every point trace built here.
-
-    Returns
-    -------
-    int or None
-        None when nothing usable was selected (a mean marker, an ellipse, no event).
-    """
-    def get(obj, key):
-        if obj is None:
-            return None
-        if isinstance(obj, Mapping):
-            return obj.get(key)
-        return getattr(obj, key, None)
-
-    for point in get(get(event, "selection"), "points") or []:
-        custom = get(point, "customdata")
-        if custom is None:
-            continue
-        first = custom[0] if isinstance(custom, (list, tuple, np.ndarray)) else custom
-        try:
-            value = float(first)
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(value):
-            return int(round(value))
-    return None

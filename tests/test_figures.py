@@ -395,13 +395,6 @@ def test_parameters_table(hist2d, hist4d):
     assert isinstance(wide, pd.DataFrame) and len(wide) == 3
 
 
-def test_selected_row_from_event():
-    event = {"selection": {"points": [{"curve_number": 5}, {"customdata": [42.0, 0.1, 0.9]}]}}
-    assert F.selected_row_from_event(event) == 42
-    assert F.selected_row_from_event({"selection": {"points": []}}) is None
-    assert F.selected_row_from_event(None) is None
-
-
 # --------------------------------------------------------------------------- validity
 def test_every_kind_of_figure_passes_plotly_validation(hist2d, view2d, hist1d, monkeypatch):
     # Figures are assembled unvalidated for speed; this checks every property name and value.
