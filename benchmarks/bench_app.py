@@ -70,13 +70,15 @@ INIT_JS = """
   B.mainChart = () => {
     const main = document.querySelector('[data-testid="stMain"]');
     if (!main) return null;
-    return main.querySelector('.st-key-main_chart .js-plotly-plot')
+    return main.querySelector('.emviz-chart.js-plotly-plot')
+        || main.querySelector('.st-key-main_chart .js-plotly-plot')
         || main.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
   };
   B.drawn = (gd) => !!(gd && gd._fullLayout && gd._fullData
       && gd.querySelector('.scatterlayer .trace .point, .gl-container canvas'));
   B.title = () => {
-    const h = document.querySelector('[data-testid="stMain"] [data-testid="stHeading"] h3');
+    const h = document.querySelector('[data-testid="stMain"] .emviz-title')
+        || document.querySelector('[data-testid="stMain"] [data-testid="stHeading"] h3');
     return h ? h.textContent.trim() : null;
   };
   B.points = (gd) => gd._fullData.filter(t => (t.type || '').startsWith('scatter') && (t.mode || '').includes('markers'))
