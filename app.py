@@ -118,11 +118,17 @@ def _build_step(index: int, *, history, view, level_kind, color_mode, display_ro
                                   column_names=column_names)
     # The chart fills its column; in lecture mode the step's title stands beside it instead.
     fig.update_layout(width=None, autosize=True)
+    note = ""
     if lecture:
-        fig.update_layout(title=None, height=560, margin={"t": 40})
+        # At 1280x720 the note under the chart would be cut off: it joins the words beside it.
+        kept = [a for a in fig.layout.annotations if a.name != "step note"]
+        note = next((a.text for a in fig.layout.annotations if a.name == "step note"), "")
+        fig.layout.annotations = kept  # update_layout(annotations=[]) would merge, not replace
+        fig.update_layout(title=None, height=560, margin={"t": 40, "b": 90})
     words = {"title": explain.step_title(history, index), "caption": explain.step_caption(history, index),
              "flags": [("success" if sentence.startswith("Converged") else "warning", sentence)
-                       for sentence in explain.flag_sentences(history[index])]}
+                       for sentence in explain.flag_sentences(history[index])],
+             "note": note}
     return fig, words
 
 
@@ -130,10 +136,15 @@ def _build_step(index: int, *, history, view, level_kind, color_mode, display_ro
 def explorer() -> None:
     """Slider, stepping component and panels: reruns alone when the step moves."""
     index = st.session_state["step"]
-    st.slider("Step", 0, last, key="step", on_change=_page_moved_step,
-              label_visibility="collapsed" if lecture else "visible",
-              help="Every recorded step: k-means rounds, the initial parameters, then each E-step and M-step. "
-                   "The buttons below (and the arrow keys) step without waiting for the server.")
+    above = st.container()
+    # On a 1280x720 projector the picture must be on screen at once: in lecture mode the stepper
+    # puts its words beside the chart, and the slider and the panels go below it.
+    chart_col, side_col = (st.container(), st.container()) if lecture else st.columns([3, 2])
+    with side_col if lecture else above:
+        st.slider("Step", 0, last, key="step", on_change=_page_moved_step,
+                  label_visibility="collapsed" if lecture else "visible",
+                  help="Every recorded step: k-means rounds, the initial parameters, then each E-step and "
+                       "M-step. The buttons (and the arrow keys) step without waiting for the server.")
     ui.write_url(options, selection.source, index)
 
     step = history[index]
@@ -145,9 +156,6 @@ def explorer() -> None:
                               display_rows=display_rows, selected_row=selected_row, lecture=lecture,
                               column_names=selection.feature_names)
     store = stepper.frame_store(frames_id, build, len(history))
-    # On a 1280x720 projector the picture must be on screen at once: the stepper puts its words
-    # beside the chart in lecture mode, and the panels go below.
-    chart_col, side_col = (st.container(), st.container()) if lecture else st.columns([3, 2])
     with chart_col:
         stepper.stepper(store, frames_id, step=index, seq=st.session_state["step_seq"], key=STEPPER_KEY,
                         config=pagekit.PLOT_CONFIG, lecture=lecture, on_step=_browser_moved_step,

@@ -189,9 +189,10 @@ class Stepper {
     this.title = el("h3", "emviz-title");
     this.caption = el("p", "emviz-caption");
     this.flags = el("div", "emviz-flags");
+    this.note = el("p", "emviz-note");
     this.status = el("div", "emviz-status");
     this.status.setAttribute("role", "status");
-    this.words.append(this.title, this.caption, this.flags, this.status);
+    this.words.append(this.title, this.caption, this.flags, this.note, this.status);
     this.chart = el("div", "emviz-chart");
     body.append(this.words, this.chart);
     this.root.append(nav, body);
@@ -314,6 +315,7 @@ class Stepper {
     this.rendered = this.current;
     this.title.textContent = skeleton.title;
     this.caption.innerHTML = skeleton.caption;
+    this.note.innerHTML = skeleton.note || "";
     this.flags.replaceChildren(...skeleton.flags.map((flag) => {
       const box = el("div", `emviz-flag emviz-flag-${flag.kind}`);
       box.setAttribute("role", flag.kind === "warning" ? "alert" : "note");

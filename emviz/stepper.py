@@ -134,8 +134,9 @@ class FrameStore:
     ----------
     build : callable
         ``build(index) -> (figure, words)`` where ``words`` is a dict with
-        ``title``, ``caption`` (markdown) and ``flags`` (list of
-        ``(kind, sentence)``, kind ``"success"`` or ``"warning"``).
+        ``title``, ``caption`` (markdown), ``flags`` (list of
+        ``(kind, sentence)``, kind ``"success"`` or ``"warning"``) and optionally
+        ``note`` (the figure's note, lines separated by ``<br>``, shown under the words).
     n_steps : int
     budget : int
         Characters of JSON to keep; least recently used steps are dropped beyond it.
@@ -165,6 +166,8 @@ class FrameStore:
         skeleton["title"] = words["title"]
         skeleton["caption"] = inline_markdown(words["caption"])
         skeleton["flags"] = [{"kind": kind, "html": inline_markdown(text)} for kind, text in words["flags"]]
+        # Plotly's own markup (<br>) is kept: this is the figure's note, moved beside the chart.
+        skeleton["note"] = "<br>".join(inline_markdown(part) for part in words.get("note", "").split("<br>"))
         size = len(_canonical(skeleton)) + sum(entry[1] for entry in pool.values())
         frame = Frame(skeleton, frozenset(pool), size)
         with self.lock:

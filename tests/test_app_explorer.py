@@ -137,7 +137,12 @@ def test_bad_query_parameters_are_ignored():
 def test_lecture_mode_hides_the_sidebar_and_keeps_working():
     at = _run({"lecture": True})
     assert any("stSidebar" in m.value for m in at.markdown if "<style>" in m.value)
-    assert _stepper(at)["lecture"] is True
+    data = _stepper(at)
+    assert data["lecture"] is True
+    # At 1280x720 the note under the chart would be cut off: it stands beside it with the words.
+    frame = data["frames"][str(data["step"])]
+    assert "Ellipses enclose" in frame["note"]
+    assert frame["layout"]["annotations"] == [] and not (frame["layout"].get("title") or {}).get("text")
     _browser_reports(at, at.session_state["step"] + 1)
     assert not at.exception
 
