@@ -91,7 +91,8 @@ def _page_moved_step() -> None:
 def _browser_moved_step() -> None:
     nav = (st.session_state.get(STEPPER_KEY) or {}).get("nav") or {}
     step = nav.get("step")
-    if isinstance(step, int) and 0 <= step <= last:
+    # A report about what the browser showed before the options changed is stale.
+    if nav.get("id") == st.session_state.get("frames_id") and isinstance(step, int) and 0 <= step <= last:
         st.session_state["step"] = step
 
 
@@ -156,6 +157,7 @@ def explorer() -> None:
                               display_rows=display_rows, selected_row=selected_row, lecture=lecture,
                               column_names=selection.feature_names)
     store = stepper.frame_store(frames_id, build, len(history))
+    st.session_state["frames_id"] = frames_id
     with chart_col:
         stepper.stepper(store, frames_id, step=index, seq=st.session_state["step_seq"], key=STEPPER_KEY,
                         config=pagekit.PLOT_CONFIG, lecture=lecture, on_step=_browser_moved_step,

@@ -233,6 +233,12 @@ class Stepper {
       this.show(this.current); // the step we were waiting for has arrived, or the theme changed
     }
     evict(this.fit, this.current, data.max_frames);
+    if (!this.fit.frames.has(this.current)) {
+      // Still missing (it did not fit this run's budget, or its pool entries went with an evicted
+      // step): say again what we hold, once per distinct answer, and the next run sends it.
+      const ask = JSON.stringify([data.id, this.current, heldRanges(this.fit)]);
+      if (ask !== this.lastAsk) { this.lastAsk = ask; this.report(); }
+    }
   }
 
   themeChanged() {
