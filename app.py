@@ -82,12 +82,6 @@ st.session_state.setdefault("step_seq", 0)
 STEPPER_KEY = "stepper"
 
 
-def _page_moved_step() -> None:
-    # The browser follows the page's step only when this counter changes, so a rerun that
-    # answers its own report never pulls the picture back to an older step.
-    st.session_state["step_seq"] += 1
-
-
 def _browser_moved_step() -> None:
     nav = (st.session_state.get(STEPPER_KEY) or {}).get("nav") or {}
     step = nav.get("step")
@@ -135,18 +129,16 @@ def _build_step(index: int, *, history, view, level_kind, color_mode, display_ro
 
 @st.fragment
 def explorer() -> None:
-    """Slider, stepping component and panels: reruns alone when the step moves."""
+    """Stepping component, panels and maths: reruns alone when the browser reports a step.
+
+    The step slider is the component's own: a Streamlit slider beside it would be a second
+    source of truth, and a fast click could race its stale value back to the server.
+    """
     index = st.session_state["step"]
-    above = st.container()
-    # On a 1280x720 projector the picture must be on screen at once: in lecture mode the stepper
-    # puts its words beside the chart, and the slider and the panels go below it.
-    chart_col, side_col = (st.container(), st.container()) if lecture else st.columns([3, 2])
-    with side_col if lecture else above:
-        st.slider("Step", 0, last, key="step", on_change=_page_moved_step,
-                  label_visibility="collapsed" if lecture else "visible",
-                  help="Every recorded step: k-means rounds, the initial parameters, then each E-step and "
-                       "M-step. The buttons (and the arrow keys) step without waiting for the server.")
     ui.write_url(options, selection.source, index)
+    # On a 1280x720 projector the picture must be on screen at once: in lecture mode the stepper
+    # puts its words beside the chart, and the panels go below it.
+    chart_col, side_col = (st.container(), st.container()) if lecture else st.columns([3, 2])
 
     step = history[index]
     row = int(st.session_state.get("explain_row", 0))

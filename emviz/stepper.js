@@ -130,7 +130,8 @@ function resolve(fit, skeleton) {
 function themeColours(element) {
   const style = getComputedStyle(element);
   const text = style.getPropertyValue("--st-text-color").trim() || style.color || "#31333F";
-  return { text };
+  const background = style.getPropertyValue("--st-background-color").trim() || "#FFFFFF";
+  return { text, background, key: text + "|" + background };
 }
 
 function el(tag, className, text) {
@@ -184,6 +185,22 @@ class Stepper {
     this.position = el("span", "emviz-position");
     this.position.setAttribute("aria-live", "polite");
     nav.appendChild(this.position);
+    // The step slider: dragging shows the steps the page holds at once and reports where it is
+    // every so often, so the server sends the steps around it.
+    this.slider = el("input", "emviz-slider");
+    this.slider.type = "range";
+    this.slider.min = "0";
+    this.slider.step = "1";
+    this.slider.setAttribute("aria-label", "Step");
+    this.slider.title = "Every recorded step: k-means rounds, the initial parameters, then each E-step and M-step.";
+    this.slider.addEventListener("input", () => {
+      if (this.playing) this.stopPlay();
+      this.show(Number(this.slider.value));
+      this.reportSoon();
+    });
+    this.slider.addEventListener("change", () => this.report());
+    const scrub = el("div", "emviz-scrub");
+    scrub.appendChild(this.slider);
     const body = el("div", "emviz-body");
     this.words = el("div", "emviz-words");
     this.title = el("h3", "emviz-title");
@@ -195,7 +212,7 @@ class Stepper {
     this.words.append(this.title, this.caption, this.flags, this.note, this.status);
     this.chart = el("div", "emviz-chart");
     body.append(this.words, this.chart);
-    this.root.append(nav, body);
+    this.root.append(nav, scrub, body);
     parent.appendChild(this.root);
     this.onKey = (event) => this.key(event);
     document.addEventListener("keydown", this.onKey);
@@ -203,6 +220,7 @@ class Stepper {
 
   destroy() {
     this.stopPlay();
+    clearTimeout(this.reportTimer);
     document.removeEventListener("keydown", this.onKey);
     if (this.Plotly && this.chart.data) this.Plotly.purge(this.chart);
   }
@@ -242,9 +260,9 @@ class Stepper {
   }
 
   themeChanged() {
-    const text = themeColours(this.parent).text;
-    if (text === this.textColour) return false;
-    this.textColour = text;
+    const colours = themeColours(this.parent);
+    if (this.colours && colours.key === this.colours.key) return false;
+    this.colours = colours;
     return true;
   }
 
@@ -274,7 +292,15 @@ class Stepper {
   }
 
   report() {
+    clearTimeout(this.reportTimer);
+    this.reportTimer = null;
     this.setStateValue("nav", { id: this.data.id, step: this.current, have: heldRanges(this.fit) });
+  }
+
+  reportSoon() {
+    if (this.reportTimer === null || this.reportTimer === undefined) {
+      this.reportTimer = setTimeout(() => this.report(), 150);
+    }
   }
 
   togglePlay() {
@@ -311,6 +337,9 @@ class Stepper {
     this.buttons.next.disabled = this.current === last;
     this.buttons.last.disabled = this.current === last;
     this.position.textContent = `step ${this.current} of ${last}`;
+    this.slider.max = String(last);
+    this.slider.value = String(this.current);
+    this.slider.setAttribute("aria-valuetext", `step ${this.current} of ${last}`);
     const frame = this.fit.frames.get(this.current);
     if (!frame) {
       this.status.textContent = `Loading step ${this.current}…`;
@@ -333,9 +362,11 @@ class Stepper {
 
   draw(skeleton, index) {
     const { data, layout } = resolve(this.fit, skeleton);
-    // Follow the viewer's light or dark theme, as st.plotly_chart does.
-    this.textColour = this.textColour || themeColours(this.parent).text;
-    layout.font = Object.assign({}, layout.font, { color: this.textColour });
+    // Follow the viewer's light or dark theme, as st.plotly_chart does; an opaque paper so that a
+    // PNG saved from the toolbar reads on any background.
+    this.colours = this.colours || themeColours(this.parent);
+    layout.font = Object.assign({}, layout.font, { color: this.colours.text });
+    layout.paper_bgcolor = this.colours.background;
     const config = this.config || (this.config = Object.assign({ responsive: true }, this.data.config));
     const plot = (Plotly) => {
       // Keep the Plotly that drew this chart, even if the page loads another one later.

@@ -55,7 +55,7 @@ BUILD_BUDGET_S = 0.15
 # Steps the browser keeps per fit; the farthest from the current one are dropped first.
 MAX_CLIENT_FRAMES = 400
 # Server-side memory per figure set (characters of JSON); least recently used steps go first.
-STORE_BUDGET = 120_000_000
+STORE_BUDGET = 48_000_000
 SPEEDS = (2.0, 1.2, 0.8, 0.5, 0.3)
 
 _component = st.components.v2.component("emviz_stepper", js=_JS, css=_CSS, isolate_styles=False)
@@ -299,7 +299,7 @@ def payload(store: FrameStore, frames_id: str, current: int, held: set[int], *,
     return {"frames": frames, "pool": store.pool_entries(refs), "complete": complete}
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def frame_store(frames_id: str, _build: Callable, n_steps: int) -> FrameStore:
     """One :class:`FrameStore` per fit and drawing options, shared by every session."""
     return FrameStore(build=_build, n_steps=n_steps)

@@ -73,25 +73,34 @@ def test_every_initialisation_runs(init):
     assert not at.error, [e.value for e in at.error]
 
 
-def test_slider_and_browser_steps_never_refit():
+def test_browser_steps_never_refit_and_never_move_the_browser_back():
     at = _run()
     before = fitting.FIT_CALLS["count"]
     start, seq = at.session_state["step"], _stepper(at)["seq"]
     title = _title(at)
-    # The browser stepped on its own and reported it: the page follows without asking it to jump.
+    # The browser stepped on its own and reported it: the page follows without telling it to jump.
     _browser_reports(at, start + 1)
     data = _stepper(at)
     assert (data["step"], data["seq"]) == (start + 1, seq)
     assert _title(at) != title
     assert at.query_params["step"] in ([str(start + 1)], str(start + 1)), "the link must follow the browser's step"
-    # The slider moves the step from the page: the browser is told to jump (seq changes).
-    at.slider(key="step").set_value(0).run()
-    data = _stepper(at)
-    assert (data["step"], data["seq"] > seq) == (0, True)
+    _browser_reports(at, 0)
     assert "k-means" in _title(at)
-    at.slider(key="step").set_value(data["n"] - 1).run()
+    _browser_reports(at, data["n"] - 1)
     assert "Converged" in " ".join(f["html"] for f in _stepper(at)["frames"][str(data["n"] - 1)]["flags"])
+    assert _stepper(at)["seq"] == seq
     assert fitting.FIT_CALLS["count"] == before, "moving through steps must never refit"
+
+
+def test_a_new_fit_tells_the_browser_to_jump():
+    at = _run({"seed": 3})
+    seq = _stepper(at)["seq"]
+    _browser_reports(at, 0)
+    at.session_state["seed"] = 4
+    at.run()
+    data = _stepper(at)
+    assert data["seq"] > seq, "the browser must leave step 0 of the old fit for the new fit's first step"
+    assert data["step"] == at.session_state["step"] > 0
 
 
 def test_steps_near_the_current_one_are_sent_once():
