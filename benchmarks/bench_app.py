@@ -11,8 +11,10 @@ Measured in the page itself (``performance.now()``):
 
 * **Next → step shown**: from the click on *Next* until the step title has changed
   (MutationObserver) AND the main chart has been redrawn (Plotly's
-  ``plotly_react`` / ``plotly_afterplot`` event). The bare page's button gives the
-  same figure for a full script rerun with a new 490-point (or 10^4-point) chart.
+  ``plotly_react`` / ``plotly_afterplot`` event). The explorer answers in the browser
+  (its stepping component, ``emviz/stepper.js``, swaps in a step it already holds);
+  the bare page's button gives the same figure for a full script rerun with a new
+  490-point (or 10^4-point) chart.
 * **open → first chart**: from navigation start (``performance.timeOrigin``) until
   the main chart has its points drawn. Each load is a new browser context, i.e. a
   new Streamlit session; the server's caches are warm (one unmeasured load first).
