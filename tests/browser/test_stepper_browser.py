@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
@@ -25,7 +26,12 @@ Object.defineProperty(window, 'Plotly', {
 """
 
 
-def _open(browser, url: str, *, scheme: str = "light", init_script: str | None = None):
+@contextlib.contextmanager
+def _session(browser, url: str, *, scheme: str = "light", init_script: str | None = None):
+    """A fresh Streamlit session in its own browser context; yields (page, requested URLs).
+
+    Fails the test if the page logged an error or an uncaught exception.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=scheme)
     context.set_default_timeout(30_000)
     if init_script:
@@ -36,9 +42,13 @@ def _open(browser, url: str, *, scheme: str = "light", init_script: str | None =
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
-    page.goto(url)
-    page.locator(".emviz-chart .main-svg").first.wait_for(timeout=90_000)
-    return context, page, errors, requests
+    try:
+        page.goto(url)
+        page.locator(".emviz-chart .main-svg").first.wait_for(timeout=90_000)
+        yield page, requests
+        assert not errors, errors
+    finally:
+        context.close()
 
 
 def _step(page) -> int:
@@ -46,8 +56,7 @@ def _step(page) -> int:
 
 
 def test_stepper_loads_its_own_plotly_when_the_page_has_none(browser, app_url):
-    context, page, errors, requests = _open(browser, app_url, init_script=HIDE_PAGE_PLOTLY)
-    try:
+    with _session(browser, app_url, init_script=HIDE_PAGE_PLOTLY) as (page, requests):
         fetched = [u for u in requests if u.endswith("plotly.min.js")]
         assert fetched and all(u.startswith(app_url) for u in fetched), fetched
         before = _step(page)
@@ -55,14 +64,10 @@ def test_stepper_loads_its_own_plotly_when_the_page_has_none(browser, app_url):
         page.locator("button.emviz-next").click()
         expect(page.locator(".emviz-chart")).to_have_attribute("data-step", str(before + 1), timeout=10_000)
         assert page.locator(".emviz-title").text_content() != title
-        assert not errors, errors
-    finally:
-        context.close()
 
 
 def test_fast_clicks_end_on_the_right_step_and_the_page_follows(browser, app_url):
-    context, page, errors, _ = _open(browser, app_url)
-    try:
+    with _session(browser, app_url) as (page, _):
         start = _step(page)
         for _ in range(8):
             page.locator("button.emviz-next").click()
@@ -73,14 +78,10 @@ def test_fast_clicks_end_on_the_right_step_and_the_page_follows(browser, app_url
         assert page.locator("input.emviz-slider").input_value() == str(start + 8)
         page.wait_for_timeout(1500)
         assert _step(page) == start + 8, "a late rerun must not pull the picture back"
-        assert not errors, errors
-    finally:
-        context.close()
 
 
 def test_dragging_the_slider_scrubs_in_the_browser(browser, app_url):
-    context, page, errors, _ = _open(browser, app_url)
-    try:
+    with _session(browser, app_url) as (page, _):
         slider = page.locator("input.emviz-slider")
         slider.focus()
         page.keyboard.press("Home")  # the range input's own keys: the page's arrow keys stand aside
@@ -90,14 +91,10 @@ def test_dragging_the_slider_scrubs_in_the_browser(browser, app_url):
         assert _step(page) == 5
         expect(page.locator(".emviz-chart")).to_have_attribute("data-step", "5", timeout=10_000)
         expect(page).to_have_url(re.compile(r"[?&]step=5(&|$)"), timeout=20_000)
-        assert not errors, errors
-    finally:
-        context.close()
 
 
 def test_chart_follows_the_dark_theme(browser, app_url):
-    context, page, errors, _ = _open(browser, app_url, scheme="dark")
-    try:
+    with _session(browser, app_url, scheme="dark") as (page, _):
         colours = page.evaluate("""() => { const gd = document.querySelector('.emviz-chart');
             return [gd._fullLayout.paper_bgcolor, gd._fullLayout.font.color]; }""")
         background, text = colours
@@ -110,6 +107,3 @@ def test_chart_follows_the_dark_theme(browser, app_url):
             return (r + g + b) / 3
 
         assert brightness(background) < 80 < 170 < brightness(text), colours
-        assert not errors, errors
-    finally:
-        context.close()
