@@ -221,6 +221,7 @@ class Stepper {
   destroy() {
     this.stopPlay();
     clearTimeout(this.reportTimer);
+    clearTimeout(this.pullTimer);
     document.removeEventListener("keydown", this.onKey);
     if (this.Plotly && this.chart.data) this.Plotly.purge(this.chart);
   }
@@ -251,6 +252,12 @@ class Stepper {
       this.show(this.current); // the step we were waiting for has arrived, or the theme changed
     }
     evict(this.fit, this.current, data.max_frames);
+    clearTimeout(this.pullTimer);
+    if (data.complete === false && Object.keys(data.frames || {}).length > 0) {
+      // More steps are wanted around here than this run had time or room for: ask for them when
+      // the page is idle (a click in between asks anyway).
+      this.pullTimer = setTimeout(() => this.report(), 300);
+    }
     if (!this.fit.frames.has(this.current)) {
       // Still missing (it did not fit this run's budget, or its pool entries went with an evicted
       // step): say again what we hold, once per distinct answer, and the next run sends it.
@@ -292,6 +299,7 @@ class Stepper {
   }
 
   report() {
+    clearTimeout(this.pullTimer);
     clearTimeout(this.reportTimer);
     this.reportTimer = null;
     this.setStateValue("nav", { id: this.data.id, step: this.current, have: heldRanges(this.fit) });

@@ -52,6 +52,8 @@ POOL_MIN_CHARS = 256
 # What one run may send (characters of JSON), and how long it may spend building figures.
 SEND_BUDGET = 6_000_000
 BUILD_BUDGET_S = 0.15
+# A first screen only needs the current step and the next: the browser asks for the rest while idle.
+FIRST_BUILD_BUDGET_S = 0.03
 # Steps the browser keeps per fit; the farthest from the current one are dropped first.
 MAX_CLIENT_FRAMES = 400
 # Server-side memory per figure set (characters of JSON); least recently used steps go first.
@@ -349,7 +351,7 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
     """
     reported = (st.session_state.get(key) or {}).get("nav") or {}
     held = parse_ranges(reported.get("have")) if reported.get("id") == frames_id else set()
-    data = payload(store, frames_id, step, held)
+    data = payload(store, frames_id, step, held, build_budget_s=BUILD_BUDGET_S if held else FIRST_BUILD_BUDGET_S)
     data.update(id=frames_id, n=store.n_steps, step=step, seq=seq, lecture=lecture, config=config,
                 plotly_url=_plotly_url(), max_frames=MAX_CLIENT_FRAMES, speeds=list(SPEEDS))
     _component(key=key, data=data, on_nav_change=on_step or (lambda: None),
