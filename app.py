@@ -176,11 +176,14 @@ def explorer() -> None:
             for line in explain.point_arithmetic(history, index, int(st.session_state["explain_row"])):
                 st.latex(line)
 
+    # Downloads never rerun the page: a rerun raced the browser's request for the deferred file
+    # and could leave the button spinning (about 1 in 40 downloads).
     dl = st.columns(3)
     dl[0].download_button("Responsibilities of this step (CSV)",
                           data=lambda: export.responsibilities_csv(history, index, selection.row_numbers),
                           file_name=f"responsibilities_step{index}.csv", mime="text/csv",
-                          help="γ of every point at this step, one row per point.")
+                          help="γ of every point at this step, one row per point.",
+                          on_click="ignore")
 
 
 explorer()
@@ -198,11 +201,14 @@ if view is not None:
     cols[0].download_button("Download HTML animation",
                             data=lambda: fitting.animation_html(selection.X, options, history, view),
                             file_name="emviz_animation.html", mime="text/html",
-                            help="One self-contained file that replays every step offline.")
+                            help="One self-contained file that replays every step offline.",
+                            on_click="ignore")
 cols[1].download_button("Download history (CSV)", data=lambda: export.history_csv(history, selection.feature_names),
                         file_name="emviz_history.csv", mime="text/csv",
-                        help="Every step's weights, means, covariances and log-likelihood.")
+                        help="Every step's weights, means, covariances and log-likelihood.",
+                        on_click="ignore")
 cols[2].download_button("Download history (JSON)",
                         data=lambda: export.history_json(history, selection.feature_names),
                         file_name="emviz_history.json", mime="application/json",
-                        help="Every step's parameters in scikit-learn's array shapes, with the fit's options.")
+                        help="Every step's parameters in scikit-learn's array shapes, with the fit's options.",
+                        on_click="ignore")
