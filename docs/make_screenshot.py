@@ -4,9 +4,11 @@
     python docs/make_screenshot.py --lecture     # also docs/screenshot_lecture.png (lecture mode, 1280×720)
 
 Starts ``streamlit run app.py`` on a free localhost port, opens the default view
-(the mouse data, mid-way through EM), waits until the step title and the main
-chart are drawn and the script has finished, takes the screenshot and stops the
-server. Uses Debian's Chromium (``/usr/bin/chromium`` or ``$EMVIZ_CHROMIUM``).
+(the mouse data, mid-way through EM), waits until the stepping component has drawn
+the step's title and its chart and the page has been idle for a moment (the component
+fetches the steps around the current one in a few quick reruns after the first load),
+takes the screenshot and stops the server. Uses Debian's Chromium
+(``/usr/bin/chromium`` or ``$EMVIZ_CHROMIUM``).
 """
 
 from __future__ import annotations
@@ -30,15 +32,31 @@ READY_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   if (!app || !main || app.getAttribute('data-test-script-state') !== 'notRunning'
       || document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')) return false;
-  const gd = main.querySelector('.st-key-main_chart .js-plotly-plot')
-          || main.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
-  return !!(gd && gd._fullLayout && gd.querySelector('.scatterlayer .trace .point, .gl-container canvas')
-            && main.querySelector('[data-testid="stHeading"] h3'));
+  // The stepping component (emviz/stepper.js) draws the step's title and its Plotly chart in the browser;
+  // the chart's data-step says which step it drew last, the position line which step is shown.
+  const stepper = main.querySelector('[data-testid="emvizStepper"]');
+  const gd = stepper && stepper.querySelector('.emviz-chart');
+  const title = stepper && stepper.querySelector('.emviz-title');
+  const position = stepper && (stepper.querySelector('.emviz-position') || {}).textContent || '';
+  const shown = (position.match(/step (\\d+) of/) || [])[1];
+  return !!(gd && gd._fullLayout && gd.querySelector('.main-svg')
+            && gd.querySelector('.scatterlayer .trace .point, .gl-container canvas')
+            && shown !== undefined && gd.getAttribute('data-step') === shown
+            && title && title.textContent.trim()
+            && !(stepper.querySelector('.emviz-status') || {}).textContent);
 }"""
 
 
-
-
+# True once the app has been idle (no script or fragment run) for QUIET_MS in a row.
+QUIET_MS = 1500
+QUIET_JS = """(quiet) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const busy = !app || app.getAttribute('data-test-script-state') !== 'notRunning'
+      || !!document.querySelector('[data-testid="stStatusWidgetRunningIcon"]');
+  const now = performance.now();
+  if (busy || window.__emvizIdleSince === undefined) window.__emvizIdleSince = busy ? undefined : now;
+  return !busy && now - window.__emvizIdleSince >= quiet;
+}"""
 
 
 def capture(browser, url: str, out: Path, *, width: int, height: int, scroll: str | None = "buttons") -> None:
@@ -46,6 +64,8 @@ def capture(browser, url: str, out: Path, *, width: int, height: int, scroll: st
     page = context.new_page()
     page.goto(url)
     page.wait_for_function(READY_JS, timeout=120_000, polling=100)
+    page.wait_for_function(QUIET_JS, arg=QUIET_MS, timeout=60_000, polling=100)
+    page.wait_for_function(READY_JS, timeout=60_000, polling=100)
     errors = page.locator('[data-testid="stException"]')
     if errors.count():
         raise RuntimeError(f"the app shows an exception: {errors.first.inner_text()[:500]}")
@@ -54,8 +74,8 @@ def capture(browser, url: str, out: Path, *, width: int, height: int, scroll: st
         page.evaluate("""(anchor) => {
           const main = document.querySelector('[data-testid="stMain"]');
           const target = anchor === 'heading'
-              ? main.querySelector('[data-testid="stHeading"] h3')
-              : [...main.querySelectorAll('button')].find(b => b.offsetParent && b.innerText.startsWith('First'));
+              ? main.querySelector('[data-testid="emvizStepper"] .emviz-title')
+              : main.querySelector('[data-testid="emvizStepper"] .emviz-nav');
           const box = target.closest('[data-testid="stHorizontalBlock"], [data-testid="stElementContainer"]');
           box.style.scrollMarginTop = '64px';  // below Streamlit's fixed header
           box.scrollIntoView({block: 'start'});

@@ -12,6 +12,7 @@ own browser download is not used.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -68,12 +69,30 @@ def context(browser, request):
     ctx.close()
 
 
+# Streamlit itself, opened at a page's own URL (``/Theory``), first probes ``/Theory/_stcore/health``
+# and ``host-config`` to find its base path; the 404s it logs on the way are not the app's errors.
+_BENIGN_URL = re.compile(r"/_stcore/(health|host-config)$")
+
+
+def _console_error(msg, errors: list[str]) -> None:
+    if msg.type != "error":
+        return
+    url = (msg.location or {}).get("url", "")
+    if msg.text.startswith("Failed to load resource") and _BENIGN_URL.search(url):
+        return
+    errors.append(f"console.error: {msg.text} ({url})")
+
+
 @pytest.fixture
 def page(context, request, artifacts_dir: Path):
-    """A page of the fresh context; screenshot to ``artifacts_dir`` if the test fails."""
+    """A page of the fresh context; screenshot to ``artifacts_dir`` if the test fails.
+
+    ``page.console_errors`` collects uncaught exceptions and ``console.error`` messages.
+    """
     pg = context.new_page()
     console_errors: list[str] = []
-    pg.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    pg.on("pageerror", lambda exc: console_errors.append(f"uncaught: {exc}"))
+    pg.on("console", lambda msg: _console_error(msg, console_errors))
     pg.console_errors = console_errors
     yield pg
     report = getattr(request.node, "rep_call", None)
