@@ -181,10 +181,8 @@ class Stepper {
     this.speed.setAttribute("aria-label", "Speed");
     this.speed.title = "Time per step while playing.";
     this.speed.addEventListener("change", () => { if (this.playing) this.schedule(); });
-    nav.appendChild(this.speed);
     this.position = el("span", "emviz-position");
     this.position.setAttribute("aria-live", "polite");
-    nav.appendChild(this.position);
     // The step slider: dragging shows the steps the page holds at once and reports where it is
     // every so often, so the server sends the steps around it.
     this.slider = el("input", "emviz-slider");
@@ -200,7 +198,7 @@ class Stepper {
     });
     this.slider.addEventListener("change", () => this.report());
     const scrub = el("div", "emviz-scrub");
-    scrub.appendChild(this.slider);
+    scrub.append(this.slider, this.position, this.speed);
     const body = el("div", "emviz-body");
     this.words = el("div", "emviz-words");
     this.title = el("h3", "emviz-title");
