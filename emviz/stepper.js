@@ -242,7 +242,7 @@ class Stepper {
     const fitChanged = this.fitId !== data.id;
     this.fitId = data.id;
     if (fitChanged || this.seq !== data.seq || this.current === null) {
-      // The page moved the step (slider, link, new fit): follow it.
+      // The page moved the step (a link, a new fit or new drawing options): follow it.
       this.seq = data.seq;
       if (fitChanged) this.stopPlay();
       this.show(data.step);
