@@ -335,8 +335,8 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
     step : int
         The step the page is on.
     seq : int
-        Changes whenever the page moves the step itself (slider, link, new
-        fit): the browser then jumps to ``step``. Steps the browser reported
+        Changes whenever the page moves the step itself (a link, a new fit,
+        new drawing options): the browser then jumps to ``step``. Steps the browser reported
         do not change it, so a late rerun never pulls the picture back.
     key : str
         Widget key; the browser's report is ``st.session_state[key]["nav"]``:
