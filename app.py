@@ -98,35 +98,6 @@ def _browser_picked_point() -> None:
         st.session_state["row_picked"] = True
 
 
-def _build_step(index: int, *, history, view, level_kind, color_mode, display_rows, selected_row, lecture,
-                column_names):
-    """The picture and the words of one step, for the browser to show without the server.
-
-    Every input is an argument, never a page global: the frame store that calls this is
-    shared between sessions and outlives this run.
-    """
-    if view is None:
-        fig = figures.histogram_figure(history, index, lecture=lecture, display_rows=display_rows)
-    else:
-        fig = figures.step_figure(history, index, view, level_kind=level_kind, color_mode=color_mode,
-                                  display_rows=display_rows, selected_row=selected_row, lecture=lecture,
-                                  column_names=column_names)
-    # The chart fills its column; in lecture mode the step's title stands beside it instead.
-    fig.update_layout(width=None, autosize=True)
-    note = ""
-    if lecture:
-        # At 1280x720 the note under the chart would be cut off: it joins the words beside it.
-        kept = [a for a in fig.layout.annotations if a.name != "step note"]
-        note = next((a.text for a in fig.layout.annotations if a.name == "step note"), "")
-        fig.layout.annotations = kept  # update_layout(annotations=[]) would merge, not replace
-        fig.update_layout(title=None, height=560, margin={"t": 40, "b": 90})
-    words = {"title": explain.step_title(history, index), "caption": explain.step_caption(history, index),
-             "flags": [("success" if sentence.startswith("Converged") else "warning", sentence)
-                       for sentence in explain.flag_sentences(history[index])],
-             "note": note}
-    return fig, words
-
-
 @st.fragment
 def explorer() -> None:
     """Stepping component, panels and maths: reruns alone when the browser reports a step.
@@ -145,9 +116,9 @@ def explorer() -> None:
     selected_row = row if st.session_state.get("row_picked") else None
     frames_id = stepper.frames_key(fit_key, view_mode, view_columns, level_kind, color_mode, lecture, selected_row,
                                    DISPLAY_CAP, tuple(selection.feature_names))
-    build = functools.partial(_build_step, history=history, view=view, level_kind=level_kind, color_mode=color_mode,
-                              display_rows=display_rows, selected_row=selected_row, lecture=lecture,
-                              column_names=selection.feature_names)
+    build = functools.partial(stepper.step_content, history=history, view=view, level_kind=level_kind,
+                              color_mode=color_mode, display_rows=display_rows, selected_row=selected_row,
+                              lecture=lecture, column_names=selection.feature_names)
     store = stepper.frame_store(frames_id, build, len(history))
     st.session_state["frames_id"] = frames_id
     with chart_col:

@@ -43,6 +43,8 @@ import plotly.io as pio
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
+from . import explain, figures
+
 _HERE = Path(__file__).resolve().parent
 _JS = (_HERE / "stepper.js").read_text(encoding="utf-8")
 _CSS = (_HERE / "stepper.css").read_text(encoding="utf-8")
@@ -197,6 +199,53 @@ class FrameStore:
         """``id -> value`` for these pool ids."""
         with self.lock:
             return {ref: self.pool[ref][0] for ref in refs if ref in self.pool}
+
+
+def step_content(index: int, *, history, view, level_kind: str = "sigma", color_mode: str = "mix",
+                 display_rows=None, selected_row=None, lecture: bool = False, column_names=None):
+    """The picture and the words of one explorer step, as :class:`FrameStore` builds them.
+
+    Parameters
+    ----------
+    index : int
+    history : em_core.History
+    view : figures.View or None
+        None for one-column data (a histogram).
+    level_kind, color_mode, display_rows, selected_row, lecture, column_names
+        As in :func:`emviz.figures.step_figure`.
+
+    Returns
+    -------
+    figure : plotly.graph_objects.Figure
+        Sized by its container (no fixed width). In lecture mode without a
+        title (the words stand beside it) and without its note.
+    words : dict
+        ``title``, ``caption``, ``flags`` and ``note`` (the figure's note in
+        lecture mode, where at 1280x720 it would be cut off under the chart).
+
+    Notes
+    -----
+    Every input is an argument, never a page global: the store that calls this
+    is shared between sessions and outlives the run that made it.
+    """
+    if view is None:
+        fig = figures.histogram_figure(history, index, lecture=lecture, display_rows=display_rows)
+    else:
+        fig = figures.step_figure(history, index, view, level_kind=level_kind, color_mode=color_mode,
+                                  display_rows=display_rows, selected_row=selected_row, lecture=lecture,
+                                  column_names=column_names)
+    fig.update_layout(width=None, autosize=True)
+    note = ""
+    if lecture:
+        note = next((a.text for a in fig.layout.annotations if a.name == "step note"), "")
+        # update_layout(annotations=[...]) would merge into the old list, not replace it.
+        fig.layout.annotations = [a for a in fig.layout.annotations if a.name != "step note"]
+        fig.update_layout(title=None, height=560, margin={"t": 40, "b": 90})
+    words = {"title": explain.step_title(history, index), "caption": explain.step_caption(history, index),
+             "flags": [("success" if sentence.startswith("Converged") else "warning", sentence)
+                       for sentence in explain.flag_sentences(history[index])],
+             "note": note}
+    return fig, words
 
 
 # --------------------------------------------------------------------------- windowing

@@ -118,3 +118,24 @@ def test_store_drops_least_recently_used_steps(fit):
     store.frame(1)
     assert not store.has(0) and store.has(1)
     assert set(store.pool) == set(store.frame(1).refs)
+
+
+def test_step_content_moves_the_note_beside_the_chart_in_lecture_mode(fit):
+    history, view = fit
+    index = history.indices_of("m_step")[0]
+    figure, words = stepper.step_content(index, history=history, view=view)
+    assert words["title"] and words["caption"] and words["note"] == ""
+    assert [a.name for a in figure.layout.annotations] == ["step note"]
+    assert figure.layout.width is None, "the chart fills its column"
+    figure, words = stepper.step_content(index, history=history, view=view, lecture=True)
+    assert "Dashed: the ellipses before this M-step" in words["note"]
+    assert not figure.layout.annotations and figure.layout.title.text is None and figure.layout.height == 560
+    _, words = stepper.step_content(len(history) - 1, history=history, view=view)
+    assert all(kind in ("success", "warning") for kind, _ in words["flags"])
+
+
+def test_step_content_draws_one_column_data_as_a_histogram():
+    X = np.random.default_rng(0).normal(size=(80, 1))
+    history = em_core.fit_history(X, 2, seed=0)
+    figure, _ = stepper.step_content(1, history=history, view=None)
+    assert any(trace.type == "bar" for trace in figure.data)
