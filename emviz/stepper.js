@@ -272,7 +272,8 @@ class Stepper {
   }
 
   key(event) {
-    if (!this.root.isConnected || event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (CACHE.active !== this || !this.root.isConnected || event.defaultPrevented || event.altKey || event.ctrlKey
+        || event.metaKey) return;
     const target = event.target;
     if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)
         || (target.getAttribute && target.getAttribute("role") === "slider"))) return;
@@ -409,12 +410,17 @@ export default function (component) {
   const { parentElement } = component;
   let stepper = parentElement.__emvizStepper;
   if (!stepper || !stepper.root.isConnected) {
+    // A container Streamlit reuses after an unmount may still hold an old root: one stepper only.
+    parentElement.querySelectorAll(":scope > .emviz-stepper").forEach((root) => root.remove());
     stepper = new Stepper(parentElement);
     parentElement.__emvizStepper = stepper;
   }
+  // The arrow keys belong to the newest stepper only, should an old one linger on the page.
+  CACHE.active = stepper;
   stepper.accept(component);
   return () => {
     stepper.destroy();
-    delete parentElement.__emvizStepper;
+    stepper.root.remove();
+    if (parentElement.__emvizStepper === stepper) delete parentElement.__emvizStepper;
   };
 }

@@ -45,6 +45,10 @@ def _session(browser, url: str, *, scheme: str = "light", init_script: str | Non
     try:
         page.goto(url)
         page.locator(".emviz-chart .main-svg").first.wait_for(timeout=90_000)
+        # Until the first run is over and its stale elements are gone, a page may briefly hold two.
+        page.wait_for_function("""() => document.querySelector('[data-testid="stApp"]')
+            .getAttribute('data-test-script-state') === 'notRunning'""", timeout=60_000)
+        expect(page.locator(".emviz-stepper")).to_have_count(1, timeout=30_000)
         yield page, requests
         assert not errors, errors
     finally:
