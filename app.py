@@ -83,7 +83,7 @@ STEPPER_KEY = "stepper"
 
 
 def _browser_moved_step() -> None:
-    nav = (st.session_state.get(STEPPER_KEY) or {}).get("nav") or {}
+    nav = stepper.reported(STEPPER_KEY, "nav")
     step = nav.get("step")
     # A report about what the browser showed before the options changed is stale.
     if nav.get("id") == st.session_state.get("frames_id") and isinstance(step, int) and 0 <= step <= last:
@@ -91,7 +91,7 @@ def _browser_moved_step() -> None:
 
 
 def _browser_picked_point() -> None:
-    picked = (st.session_state.get(STEPPER_KEY) or {}).get("picked") or {}
+    picked = stepper.reported(STEPPER_KEY, "picked")
     row = picked.get("row")
     if isinstance(row, int) and 0 <= row < history.n_samples:
         st.session_state["explain_row"] = row

@@ -260,6 +260,7 @@ def priority_order(current: int, n_steps: int, window: int) -> list[int]:
     def sweep():
         yield current
         ahead, behind = current + 1, current - 1
+        ends_offered = False
         while ahead < n_steps or behind >= 0:
             for _ in range(2):
                 if ahead < n_steps:
@@ -268,7 +269,8 @@ def priority_order(current: int, n_steps: int, window: int) -> list[int]:
             if behind >= 0:
                 yield behind
                 behind -= 1
-            if ahead - current > 3:
+            if not ends_offered and ahead - current > 3:
+                ends_offered = True
                 yield 0
                 yield n_steps - 1
 
@@ -282,6 +284,12 @@ def priority_order(current: int, n_steps: int, window: int) -> list[int]:
             if len(order) == wanted:
                 break
     return order
+
+
+def reported(key: str, name: str) -> dict:
+    """What the browser last reported under ``name`` (``"nav"`` or ``"picked"``), or ``{}``."""
+    value = (st.session_state.get(key) or {}).get(name)
+    return value if isinstance(value, dict) else {}
 
 
 def parse_ranges(ranges) -> set[int]:
@@ -398,8 +406,8 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
         Called when the browser reports a step, and when a point is clicked
         (its row in ``st.session_state[key]["picked"]``).
     """
-    reported = (st.session_state.get(key) or {}).get("nav") or {}
-    held = parse_ranges(reported.get("have")) if reported.get("id") == frames_id else set()
+    nav = reported(key, "nav")
+    held = parse_ranges(nav.get("have")) if nav.get("id") == frames_id else set()
     data = payload(store, frames_id, step, held, build_budget_s=BUILD_BUDGET_S if held else FIRST_BUILD_BUDGET_S)
     data.update(id=frames_id, n=store.n_steps, step=step, seq=seq, lecture=lecture, config=config,
                 plotly_url=_plotly_url(), max_frames=MAX_CLIENT_FRAMES, speeds=list(SPEEDS))
