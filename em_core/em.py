@@ -359,8 +359,11 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
     converged = False
     n_iter = 0
     for iteration in range(1, max_iter + 1):
+        # The bound with the E-step's own responsibilities, computed rather than assumed: that it
+        # equals the log-likelihood (to rounding) is what the theory page's table demonstrates.
+        e_bound = _lower_bound(current, weights, means, factors)
         steps.append(make_step(len(steps), "e_step", iteration, weights, means, covariances, current.counts,
-                               log_likelihood=current.log_likelihood, lower_bound=current.log_likelihood))
+                               log_likelihood=current.log_likelihood, lower_bound=e_bound))
         new_weights, new_means, new_covariances, flags = _m_step(
             current, means, covariances, covariance_type, reg_covar, n)
         if _cancels(current, new_means, reg_covar):

@@ -64,13 +64,28 @@ def test_recorded_log_likelihood_is_the_models_total_score(fitted):
 def test_lower_bound_is_the_jensen_bound_of_the_recorded_responsibilities(fitted):
     """Computed directly: sum_nk gamma_nk (log pi_k + log N_k(x_n)) - sum gamma log gamma."""
     X, history = fitted
-    for index in [history.first_em_index] + history.indices_of("m_step")[:3]:
+    for index in [history.first_em_index] + history.indices_of("m_step")[:3] + history.indices_of("e_step")[:3]:
         step = history[index]
         resp = history.responsibilities(index)
         joint = log_joint_scipy(X, step, history.covariance_type)
         positive = resp > 0
         entropy = -np.sum(resp[positive] * np.log(resp[positive]))
         assert step.lower_bound == pytest.approx(np.sum(resp * joint) + entropy, rel=1e-10)
+
+
+def test_e_step_bound_is_computed_and_meets_the_log_likelihood(fitted):
+    """The E-step's bound is computed from its responsibilities, not copied from the likelihood.
+
+    The theory page's table shows the gap closing at every E-step: that must be a
+    demonstration, so the two numbers come from different sums and agree only to rounding.
+    """
+    _, history = fitted
+    e_steps = [history[i] for i in history.indices_of("e_step")]
+    gaps = np.array([s.log_likelihood - s.lower_bound for s in e_steps])
+    scale = np.abs([s.log_likelihood for s in e_steps])
+    assert np.all(np.abs(gaps) <= 1e-9 * scale)
+    # Two different sums: at least one E-step differs in the last bits (a copy never would).
+    assert np.any(gaps != 0.0)
 
 
 def test_predictions_are_consistent(fitted):
