@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 from emviz import explain, export, figures, fitting, pagekit, stepper, ui
+from emviz.ellipse_levels import ELLIPSE_LEVELS
 from emviz.layout import lecture_toggle
 
 st.set_page_config(page_title="emviz · EM step by step", page_icon="◎", layout="wide")
@@ -24,9 +25,13 @@ selection = pagekit.require_selection(selection)
 options = ui.options_sidebar(selection)
 
 st.sidebar.header("View")
-level_kind = st.sidebar.radio("Ellipse levels", ["sigma", "mass"], horizontal=True, key="level_kind",
-                              format_func={"sigma": "1σ · 2σ · 3σ", "mass": "50% · 90% · 95%"}.get,
-                              help="Each ellipse encloses this much of its component's probability mass.")
+level_kind = st.sidebar.radio("Ellipse levels", list(ELLIPSE_LEVELS), horizontal=True, key="level_kind",
+                              format_func=lambda key: ELLIPSE_LEVELS[key].label,
+                              help="Each ellipse encloses this share of its component's probability mass: "
+                                   + "; ".join(f"{s.label} at Mahalanobis radii {s.radii_text}"
+                                               for s in ELLIPSE_LEVELS.values())
+                                   + ". 68.3 · 95.4 · 99.7 % are the shares within 1, 2 and 3 standard "
+                                     "deviations in 1-D (a radius-1 ellipse holds only 39.3 %).")
 color_mode = st.sidebar.radio("Colour points by", ["mix", "uncertainty"], horizontal=True, key="color_mode",
                               format_func={"mix": "responsibilities", "uncertainty": "uncertainty 1 − max γ"}.get,
                               help="Responsibility-weighted mix of component colours, or how unsure each point is.")

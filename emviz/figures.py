@@ -39,6 +39,7 @@ from scipy.special import logsumexp
 import em_core
 
 from . import explain
+from .ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS, level_masses
 from .palette import NEUTRAL, UNCERTAINTY_COLORSCALE, component_colors, mix_colors, rgba
 
 __all__ = [
@@ -325,34 +326,25 @@ def step_title(history, index: int) -> tuple[str, str]:
 # --------------------------------------------------------------------------- levels
 @dataclass(frozen=True)
 class _Level:
-    label: str
+    label: str  # the trace-name suffix ("1σ", "90%"): an identifier, not what the user reads
     mass: float
     sigma: float | None
 
 
 def _levels(levels, level_kind: str) -> list[_Level]:
-    out = []
+    """The levels to draw; ``levels=None`` takes the values of the ``level_kind`` option."""
+    if levels is None and level_kind in ELLIPSE_LEVELS:
+        levels = ELLIPSE_LEVELS[level_kind].values
+    masses = level_masses(levels, level_kind)
     if level_kind == "sigma":
-        for n in levels:
-            if not n > 0:
-                raise ValueError(f"sigma levels must be positive; got {n}.")
-            out.append(_Level(f"{n:g}σ", em_core.mass_for_sigma(n), float(n)))
-    elif level_kind == "mass":
-        for m in levels:
-            if not 0.0 < m < 1.0:
-                raise ValueError(f"mass levels must lie strictly between 0 and 1; got {m}.")
-            out.append(_Level(f"{100 * m:.3g}%", float(m), None))
-    else:
-        raise ValueError(f"level_kind must be 'sigma' or 'mass'; got {level_kind!r}.")
-    return out
+        return [_Level(f"{n:g}σ", m, float(n)) for n, m in zip(levels, masses)]
+    return [_Level(f"{100 * m:.3g}%", m, None) for m in masses]
 
 
 def _level_sentence(levels: list[_Level]) -> str:
     masses = ", ".join(f"{lv.mass:.1%}" for lv in levels)
-    text = f"Ellipses enclose {masses} of each component's mass"
-    if all(lv.sigma is not None for lv in levels):
-        text += " (2-D analogues of " + ", ".join(f"±{lv.sigma:g}σ" for lv in levels) + ")"
-    return text
+    radii = ", ".join(f"{em_core.chi2_radius(lv.mass):.2f}" for lv in levels)
+    return f"Ellipses enclose {masses} of each component's mass (Mahalanobis radii {radii})"
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -537,14 +529,16 @@ def _scene_2d(history, index: int, view: View, levels: list[_Level], color_mode:
             outline = np.empty((0, 2))
             if not kmeans:
                 outline = _outline(means2[k], covs2[k], level.mass)
-            analogue = f" (the 2-D analogue of ±{level.sigma:g}σ)" if level.sigma is not None else ""
+            analogue = (f"<br>(in 1-D, the share within ±{level.sigma:g} standard deviations)"
+                        if level.sigma is not None else "")
             traces.append(dict(
                 type="scatter", name=f"ellipse k={k + 1} {level.label}", x=outline[:, 0], y=outline[:, 1],
                 mode="lines", line=dict(color=colors[k], width=style.line * _weight_factor(weight, K)
                                         * (1.0 - 0.18 * j)),
                 opacity=_weight_opacity(weight, K), legendgroup=f"component {k + 1}", showlegend=False,
-                hovertemplate=(f"component {k + 1} · {level.label} ellipse<br>encloses {level.mass:.1%} of "
-                               f"component {k + 1}'s probability mass{analogue}<br>π{k + 1} = {weight:.3f}"
+                hovertemplate=(f"component {k + 1} · {level.mass:.1%} ellipse<br>encloses {level.mass:.1%} of "
+                               f"component {k + 1}'s probability mass (Mahalanobis radius "
+                               f"{em_core.chi2_radius(level.mass):.2f}){analogue}<br>π{k + 1} = {weight:.3f}"
                                "<extra></extra>"),
                 meta=dict(role="ellipse", component=k, level=level.label, mass=level.mass)))
 
@@ -688,7 +682,7 @@ def _axis_titles(view: View, column_names) -> tuple[str, ...]:
     return names[view.columns[0]], names[view.columns[1]]
 
 
-def step_figure(history, index: int, view: View, *, levels=(1, 2, 3), level_kind: str = "sigma",
+def step_figure(history, index: int, view: View, *, levels=None, level_kind: str = DEFAULT_LEVEL_KIND,
                 color_mode: str = "mix", display_rows=None, selected_row=None, lecture: bool = False,
                 column_names=None) -> go.Figure:
     """The main picture of one step: points, means and covariance ellipses.
@@ -700,9 +694,10 @@ def step_figure(history, index: int, view: View, *, levels=(1, 2, 3), level_kind
         Step index (negative counts from the end).
     view : View
         From :func:`make_view`; a 1-D view returns :func:`histogram_figure`.
-    levels : sequence of float
+    levels : sequence of float, optional
         Ellipse levels: numbers of σ (``level_kind="sigma"``) or probability
-        masses in (0, 1) (``level_kind="mass"``).
+        masses in (0, 1) (``level_kind="mass"``); by default the values of the
+        ``level_kind`` option in ``emviz.ellipse_levels.ELLIPSE_LEVELS``.
     level_kind : {"sigma", "mass"}
         ``"sigma"``: the ellipse for n encloses ``mass_for_sigma(n)`` of the
         component (68.3 %, 95.4 %, 99.7 %), the same share as ±nσ in 1-D; its
@@ -969,7 +964,7 @@ def histogram_figure(history, index: int, *, bins="auto", lecture: bool = False,
 _FIXED_POSITION_ROLES = ("points",)
 
 
-def animation_figure(history, view: View, *, levels=(1, 2, 3), level_kind: str = "sigma",
+def animation_figure(history, view: View, *, levels=None, level_kind: str = DEFAULT_LEVEL_KIND,
                      color_mode: str = "mix", max_points: int | None = 5000, lecture: bool = False,
                      column_names=None, frame_duration: int = 700) -> go.Figure:
     """Every step as one Plotly frame, with a slider and Play/Pause buttons; runs without a server.

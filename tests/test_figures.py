@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from scipy import stats
 
 import em_core
 from emviz import figures as F
+from emviz.ellipse_levels import ELLIPSE_LEVELS
 from emviz.palette import component_colors, mix_colors, to_rgb
 
 
@@ -411,3 +413,29 @@ def test_every_kind_of_figure_passes_plotly_validation(hist2d, view2d, hist1d, m
     for i in (0, hist1d.first_em_index, hist1d.first_em_index + 1, hist1d.first_em_index + 2):
         F.histogram_figure(hist1d, i, selected_row=2, lecture=True)
     F.animation_figure(hist1d, F.make_view(hist1d))
+
+
+# --------------------------------------------------------------------------- ellipse-level options
+@pytest.mark.parametrize("level_kind", sorted(ELLIPSE_LEVELS))
+def test_every_ellipse_option_draws_with_its_own_levels(hist2d, view2d, level_kind):
+    """Each option, passed alone as the app passes it, draws its own masses (the mass option once crashed)."""
+    i = _index_of(hist2d, "m_step", 2)
+    option = ELLIPSE_LEVELS[level_kind]
+    for fig in (F.step_figure(hist2d, i, view2d, level_kind=level_kind),
+                F.animation_figure(hist2d, view2d, level_kind=level_kind, max_points=50)):
+        masses = sorted({t.meta["mass"] for t in _roles(fig, "ellipse")})
+        np.testing.assert_allclose(masses, sorted(option.masses))
+
+
+def test_ellipse_option_labels_state_what_is_drawn():
+    """Labels and radii recomputed independently with scipy.stats (2-D chi-squared, 1-D normal)."""
+    sigma, mass = ELLIPSE_LEVELS["sigma"], ELLIPSE_LEVELS["mass"]
+    expected = [stats.norm.cdf(n) - stats.norm.cdf(-n) for n in (1, 2, 3)]
+    np.testing.assert_allclose(sigma.masses, expected, rtol=1e-12)
+    np.testing.assert_allclose(sigma.radii, np.sqrt(stats.chi2.ppf(expected, df=2)), rtol=1e-9)
+    np.testing.assert_allclose(mass.radii, np.sqrt(stats.chi2.ppf([0.5, 0.9, 0.95], df=2)), rtol=1e-9)
+    assert sigma.label == "68.3 · 95.4 · 99.7 %" and sigma.radii_text == "1.52, 2.49, 3.44"
+    assert mass.label == "50 · 90 · 95 %" and mass.radii_text == "1.18, 2.15, 2.45"
+    # A radius-1 ellipse is not a "1σ" region in 2-D: it holds 39.3 %, not 68.3 %.
+    assert stats.chi2.cdf(1.0, df=2) == pytest.approx(0.393, abs=5e-4)
+    assert "σ" not in sigma.label and "σ" not in mass.label
