@@ -19,7 +19,7 @@ import em_core
 
 __all__ = [
     "CRITERIA", "DIFFERENCE_NOTES", "agreement_table", "best_model", "confusion_frame", "criteria_figure",
-    "criteria_grid", "em_step_indices", "group_optima", "kmeans_step_indices", "restart_plan",
+    "criteria_grid", "em_step_indices", "WORSE_OPTIMUM", "group_optima", "kmeans_step_indices", "restart_plan",
     "restarts_figure", "restarts_table", "why_they_differ",
 ]
 
@@ -39,7 +39,7 @@ DIFFERENCE_NOTES = {
                 "cloud to the tight cluster; EM weighs each point by each cluster's own spread and weight, so its "
                 "boundary wraps closely around the small cluster."),
     "overlapping": ("Where the two clouds overlap no hard boundary is right: k-means must put every middle point "
-                    "on one side, EM gives those points responsibilities near 0.5, so the hard labels of the two "
+                    "on one side, EM gives the points nearest the boundary responsibilities near 0.5, so the hard labels of the two "
                     "methods largely agree while their certainty does not."),
     "bad_init": ("EM starts from the k-means partition, so the two usually agree here: when k-means falls into the "
                  "trap (one centre on a whole pair, two sharing a cluster) EM stays in the same local optimum; "
@@ -94,8 +94,10 @@ def agreement_table(kmeans_labels, gmm_labels, truth=None) -> pd.DataFrame:
 def confusion_frame(predicted, truth, *, name: str = "cluster") -> tuple[pd.DataFrame, float]:
     """Contingency table of clusters against true classes after Hungarian matching.
 
-    Each cluster is matched to at most one class so that the matched counts are
-    largest (``em_core.match_labels``). Rows are the clusters, ordered like the
+    Clusters and classes are matched one-to-one so that the total of the matched
+    counts is as large as possible (``em_core.match_labels``, the Hungarian
+    algorithm); a cluster need not get the class it overlaps most, when another
+    cluster needs that class more. Rows are the clusters, ordered like the
     classes they were matched to so that agreements lie on the diagonal, and
     labelled ``"<name> k → class"`` (clusters numbered from 1, as in the pictures);
     clusters left over when there are more clusters than classes come last,
@@ -241,6 +243,9 @@ def restarts_figure(table: pd.DataFrame, *, lecture: bool = False) -> go.Figure:
 
 # Choosing K -------------------------------------------------------------------
 
+#: Note of a grid cell whose fit ended below a fit with fewer components of the same covariance type.
+WORSE_OPTIMUM = "a worse local optimum: try more starts"
+
 def criteria_grid(histories: Mapping[tuple[str, int], em_core.History]) -> pd.DataFrame:
     """BIC and AIC of every fitted model.
 
@@ -252,12 +257,21 @@ def criteria_grid(histories: Mapping[tuple[str, int], em_core.History]) -> pd.Da
     ----------
     histories : mapping of (covariance_type, K) to History
 
+    The largest log-likelihood a mixture can reach never falls as K grows: a
+    K-component mixture reproduces any mixture with fewer components (split one
+    component into two identical halves). A fit from one start need not reach
+    it, so a cell whose log-likelihood is below that of a smaller K of the same
+    covariance type is flagged (``worse_than_fewer``) and noted: EM stopped in a
+    worse local optimum there.
+
     Returns
     -------
     pandas.DataFrame
         Columns ``covariance_type``, ``K``, ``log_likelihood``, ``n_parameters``,
-        ``BIC``, ``AIC``, ``iterations``, ``converged``; sorted by covariance type
-        (in the order given) and K.
+        ``BIC``, ``AIC``, ``iterations``, ``converged``, ``worse_than_fewer``
+        (bool) and ``note`` (e.g. ``"below K = 3 (-1,494.6), " + WORSE_OPTIMUM``,
+        naming the smaller K with the highest log-likelihood; empty otherwise);
+        sorted by covariance type (in the order given) and K.
     """
     rows = []
     for (covariance_type, k), history in histories.items():
@@ -271,7 +285,21 @@ def criteria_grid(histories: Mapping[tuple[str, int], em_core.History]) -> pd.Da
                                         "iterations", "converged"])
     types = list(dict.fromkeys(frame["covariance_type"]))
     frame["_order"] = frame["covariance_type"].map(types.index)
-    return frame.sort_values(["_order", "K"]).drop(columns="_order").reset_index(drop=True)
+    frame = frame.sort_values(["_order", "K"]).drop(columns="_order").reset_index(drop=True)
+    worse, notes = [], []
+    for covariance_type, k, log_likelihood in zip(frame["covariance_type"], frame["K"], frame["log_likelihood"]):
+        fewer = frame[(frame["covariance_type"] == covariance_type) & (frame["K"] < k)]
+        # Rounding alone (a K fit that found the same mixture as a smaller one) is not a worse optimum.
+        if not fewer.empty and log_likelihood < fewer["log_likelihood"].max() - 1e-9 * max(1.0, abs(log_likelihood)):
+            best_fewer = fewer.loc[fewer["log_likelihood"].idxmax()]
+            worse.append(True)
+            notes.append(f"below K = {int(best_fewer['K'])} ({best_fewer['log_likelihood']:,.1f}), {WORSE_OPTIMUM}")
+        else:
+            worse.append(False)
+            notes.append("")
+    frame["worse_than_fewer"] = np.array(worse, dtype=bool)
+    frame["note"] = notes
+    return frame
 
 
 def best_model(grid: pd.DataFrame, criterion: str = "BIC") -> pd.Series:
@@ -284,7 +312,11 @@ def best_model(grid: pd.DataFrame, criterion: str = "BIC") -> pd.Series:
 
 
 def criteria_figure(grid: pd.DataFrame, *, lecture: bool = False) -> go.Figure:
-    """BIC (left) and AIC (right) against K, one line per covariance type, each minimum starred."""
+    """BIC (left) and AIC (right) against K, one line per covariance type, each minimum starred.
+
+    Cells flagged ``worse_than_fewer`` by :func:`criteria_grid` get a black cross
+    (trace named ``WORSE_OPTIMUM``, in both panels).
+    """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
                         subplot_titles=("BIC (lower is better)", "AIC (lower is better)"))
     types = list(dict.fromkeys(grid["covariance_type"]))
@@ -296,6 +328,16 @@ def criteria_figure(grid: pd.DataFrame, *, lecture: bool = False) -> go.Figure:
                 legendgroup=covariance_type, showlegend=col == 1,
                 line=dict(color=_PALETTE[j % len(_PALETTE)], width=3 if lecture else 2),
                 hovertemplate=f"{covariance_type}, K = %{{x}}<br>{criterion} %{{y:,.1f}}<extra></extra>"),
+                row=1, col=col)
+        worse = grid[grid["worse_than_fewer"]] if "worse_than_fewer" in grid else grid.iloc[:0]
+        if not worse.empty:
+            fig.add_trace(go.Scatter(
+                x=worse["K"], y=worse[criterion], mode="markers", name=WORSE_OPTIMUM,
+                legendgroup="worse", showlegend=col == 1, customdata=np.stack([worse["covariance_type"],
+                                                                               worse["note"]], axis=1),
+                marker=dict(symbol="x", size=16 if lecture else 13, color="black", line=dict(width=1, color="white")),
+                hovertemplate=f"%{{customdata[0]}}, K = %{{x}}<br>{criterion} %{{y:,.1f}}<br>log-likelihood "
+                              "%{customdata[1]}<extra></extra>"),
                 row=1, col=col)
         best = best_model(grid, criterion)
         fig.add_trace(go.Scatter(

@@ -7,6 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from emviz import compare, explain, fitting, pagekit, ui
+from emviz.ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
 from emviz.layout import lecture_toggle
 
 st.set_page_config(page_title="emviz · k-means vs GMM", page_icon="◎", layout="wide")
@@ -42,11 +43,14 @@ with left:
     pagekit.draw_step(history, k_index, view, key="kvg_kmeans_chart", lecture=lecture)
 with right:
     st.subheader("EM: soft assignments")
+    # pagekit.draw_step draws with the default ellipse levels, so the words come from that option's entry.
+    drawn = ("each component's weighted density is drawn over the histogram" if selection.X.shape[1] == 1
+             else ELLIPSE_LEVELS[DEFAULT_LEVEL_KIND].sentence)
     g_index = st.select_slider(
         "EM step", options=em_steps, value=em_steps[-1], key=f"kvg_em_{fit_id}",
         format_func=lambda i: explain.step_title(history, i),
         help="Scrub through EM, from the parameters of the k-means partition to the final fit. Points are "
-             "coloured by their responsibilities; ellipses enclose 1σ, 2σ and 3σ of each component.")
+             f"coloured by their responsibilities; {drawn}.")
     pagekit.draw_step(history, g_index, view, key="kvg_em_chart", lecture=lecture)
 
 kmeans_labels = history.labels(k_index)
@@ -62,8 +66,9 @@ for col, row in zip(metric_cols, agreement.itertuples()):
 if selection.labels is None:
     st.caption("This data has no true labels, so only the two methods are compared with each other.")
 else:
-    st.markdown("**Confusion tables** against the true labels, after matching each cluster to the class it "
-                "overlaps most (Hungarian algorithm); matched counts lie on the diagonal.")
+    st.markdown("**Confusion tables** against the true labels. Clusters are matched to classes one-to-one so "
+                "that the total of the matched counts is as large as possible (Hungarian algorithm); a cluster "
+                "need not get the class it overlaps most. Matched counts lie on the diagonal.")
     table_cols = st.columns(2)
     for col, (name, labels) in zip(table_cols, (("k-means", kmeans_labels), ("GMM", gmm_labels))):
         frame, accuracy = compare.confusion_frame(labels, selection.labels, name=name)

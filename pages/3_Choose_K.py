@@ -17,7 +17,11 @@ options = ui.options_sidebar(selection)
 n_samples = selection.X.shape[0]
 
 st.title("How many components?")
-st.markdown("More components always fit the data better, so the log-likelihood alone cannot choose K. Information "
+st.markdown("The best log-likelihood a mixture can reach never falls as K grows (a K-component mixture can copy "
+            "any fit with fewer components by splitting one component into two identical halves), so the "
+            "log-likelihood alone cannot choose K. EM from one start need not reach that best fit: a cell whose "
+            "log-likelihood is below that of a smaller K of the same covariance type is marked ✕ in the chart and "
+            f"noted in the table ({compare.WORSE_OPTIMUM}). Information "
             "criteria charge for every free parameter *p*: the Bayesian criterion "
             "BIC = −2 log L + p log N and Akaike's AIC = −2 log L + 2p. Lower is better; BIC's heavier charge "
             "usually picks fewer components. Every cell of the grid is a full EM fit with the sidebar's "
@@ -70,9 +74,14 @@ with table_col:
                                       "n_parameters": "parameters p"}),
                  hide_index=True, key="choosek_table",
                  column_order=["covariance", "K", "BIC", "AIC", "log-likelihood", "parameters p", "iterations",
-                               "converged"],
+                               "converged", "note"],
                  column_config={c: st.column_config.NumberColumn(format="%.1f")
                                 for c in ("log-likelihood", "BIC", "AIC")})
+    if grid["worse_than_fewer"].any():
+        st.caption("Marked fits ended below a fit with fewer components of the same covariance type, which the best "
+                   "fit with more components never does: EM stopped in a worse local optimum there. More k-means "
+                   "restarts (sidebar) or another seed may find a better one; the Several initialisations page "
+                   "compares many starts.")
     if not grid["converged"].all():
         st.caption("Some fits stopped at the iteration limit before converging; their criteria are slightly "
                    "pessimistic. Raise *Max EM iterations* in the sidebar if the choice looks borderline.")
