@@ -16,10 +16,12 @@ selection = pagekit.require_selection(ui.data_sidebar())
 options = ui.options_sidebar(selection)
 
 st.title("Several initialisations, several answers")
-st.markdown("EM only ever climbs: from each start it walks uphill to the nearest peak of the likelihood, which need "
-            "not be the highest one. Fitting the same model from several starts and keeping the best run is the "
-            "standard remedy. Each run below uses the sidebar's model and stopping settings with its own seed and "
-            "initialisation method.")
+st.markdown("Without regularisation (`reg_covar` = 0) no EM iteration can lower the log-likelihood; with "
+            "`reg_covar` > 0 the M-step's Σ = S/Nₖ + εI is not the maximiser of the lower bound, and the "
+            "likelihood can fall. From each start EM ends at a stationary point of the likelihood (a local maximum "
+            "or, rarely, a saddle) of the basin it starts in, not necessarily the highest one. Fitting the same "
+            "model from several starts and keeping the best run is the standard remedy. Each run below uses the "
+            "sidebar's model and stopping settings with its own seed and initialisation method.")
 ui.show_messages(selection)
 
 # Defaults chosen so that the bad_init data set shows more than one optimum out of the box.

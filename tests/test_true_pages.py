@@ -27,6 +27,7 @@ from emviz.fitting import FitOptions
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 KMEANS_VS_GMM = "pages/1_k-means_vs_GMM.py"
+RESTARTS = "pages/2_Several_initialisations.py"
 CHOOSE_K = "pages/3_Choose_K.py"
 
 # The sidebar's defaults (FitOptions' fields; K is the data set's): every page fits with these unless told otherwise.
@@ -62,6 +63,31 @@ def _em_log_likelihoods(history: em_core.History) -> np.ndarray:
 @pytest.fixture(scope="module")
 def kmeans_vs_gmm_page():
     return _open(KMEANS_VS_GMM, "mouse")
+
+
+# Statement 1: EM does not "only ever climb" -----------------------------------------------------
+
+def test_regularised_em_can_lower_the_likelihood_and_unregularised_cannot():
+    X, _ = _data("mouse")
+    # With reg_covar > 0 the M-step's covariance is not the bound's maximiser: the likelihood falls.
+    regularised = em_core.fit_history(X, 3, covariance_type="tied", seed=0, reg_covar=0.1)
+    steps = np.diff(_em_log_likelihoods(regularised))
+    assert steps.min() < -1.0
+    # Without it, no iteration lowers the log-likelihood (up to rounding).
+    plain = em_core.fit_history(X, 3, covariance_type="tied", seed=0, reg_covar=0.0, tol=0.0, max_iter=40)
+    lls = _em_log_likelihoods(plain)
+    assert np.diff(lls).min() >= -1e-9 * np.abs(lls).max()
+
+
+def test_several_initialisations_says_when_em_climbs():
+    at = _open(RESTARTS, "blobs", restarts_n=2)
+    intro = at.markdown[0].value
+    assert "only ever climbs" not in intro and "nearest peak" not in intro
+    assert intro.startswith("Without regularisation (`reg_covar` = 0) no EM iteration can lower the "
+                            "log-likelihood; with `reg_covar` > 0 the M-step's Σ = S/Nₖ + εI is not the "
+                            "maximiser of the lower bound, and the likelihood can fall.")
+    assert ("a stationary point of the likelihood (a local maximum or, rarely, a saddle) of the basin it "
+            "starts in, not necessarily the highest one") in intro
 
 
 # Statement 4: the EM slider's help says what the ellipses enclose -------------------------------
@@ -173,3 +199,21 @@ def test_choose_k_page_says_what_is_true_and_marks_the_cell(anisotropic_tied):
         gm.precisions_cholesky_ = _compute_precision_cholesky(gm.covariances_, "tied")
         assert row["parameters p"] == gm._n_parameters()
         assert row["log-likelihood"] == pytest.approx(gm.score(X) * X.shape[0], rel=1e-10)
+
+
+# Statement 8: the overlapping set's points each came from one cluster ---------------------------
+
+def test_overlapping_note_states_the_share_of_uncertain_points():
+    info = DATASETS["overlapping"]
+    X, _ = _data("overlapping")
+    history = em_core.fit_history(X, info.default_k, **DEFAULTS)  # the app's default fit of this set
+    gamma = np.asarray(history.responsibilities(-1))[:, 0]        # the γ the final picture shows
+    n = X.shape[0]
+    near_half = int(np.sum((gamma > 0.4) & (gamma < 0.6)))
+    unsure = int(np.sum((gamma > 0.1) & (gamma < 0.9)))
+    assert "genuinely belong to both" not in info.note
+    assert "Each point was drawn from one of the two clusters" in info.note
+    assert "a responsibility near 0.5 means the model cannot tell which" in info.note
+    assert (f"{near_half} of the {n} points ({100 * near_half / n:.1f} %) end with responsibilities between 0.4 "
+            f"and 0.6, and {unsure} ({100 * unsure / n:.1f} %) between 0.1 and 0.9") in " ".join(info.note.split())
+    assert (info.default_k, near_half, n) == (2, 17, 500)
