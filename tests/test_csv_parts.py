@@ -169,12 +169,18 @@ def test_to_text_accepts_str_and_strips_a_bom_character():
         (['a,b\n', '"x;y",1\n', '"z;w",2\n'], ","),  # delimiters inside quotes do not count
         (["a|b\n", "1|2\n"], "|"),
         (["a\n", "1\n", "2\n"], ","),  # one column: the default
-        (["a;b\n", "1\n", "2\n", "3;4\n", "5\n"], ";"),  # not steady: present on most lines
+        (["x,y,note\n"] + [f"{i},{i},a;b\n" for i in range(20)], ","),  # ';' inside every unquoted note
+        (["a\x00b,c\n", "1,2\n"], ","),  # NUL characters do not stop the detection
         ([], ","),
     ],
 )
 def test_sniff_delimiter(lines, delimiter):
-    assert csv_dialect.sniff_delimiter(lines) == delimiter
+    assert csv_dialect.sniff_delimiter("".join(lines)) == delimiter
+
+
+def test_sniff_delimiter_looks_at_whole_lines_of_the_start_only():
+    text = "x;y\n" + "".join(f"{i};{i}\n" for i in range(5000)) + "a,b,c,d\n" * 5000
+    assert len(text) > 16384 and csv_dialect.sniff_delimiter(text) == ";"
 
 
 def test_detect_reads_the_excel_sep_line_and_the_quoting():
