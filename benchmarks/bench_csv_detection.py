@@ -228,44 +228,29 @@ _encoded("ISO-8859-7, Greek", "\u03bc\u03ae\u03ba\u03bf\u03c2,\u03c0\u03bb\u03ac
 _encoded("Windows-1252, one accent in a long file", "caf\u00e9,y\n" + _rows(2000, lambda i: f"{i},{i / 3:.4f}"), "cp1252")
 
 
+def _score(cases, hand: Callable, lib: Callable, right: Callable, show: Callable):
+    """(hand right, library right, cases hand gets wrong, cases library gets wrong, hand s, library s)."""
+    counts, wrong, seconds = [0, 0], ([], []), [0.0, 0.0]
+    for name, data, truth in cases:
+        for k, guess in enumerate((hand, lib)):
+            t0 = time.perf_counter()
+            found = guess(data)
+            seconds[k] += time.perf_counter() - t0
+            if right(found, truth):
+                counts[k] += 1
+            else:
+                wrong[k].append(f"{name} ({show(found)})")
+    return (*counts, *wrong, *seconds)
+
+
 def score_hostile() -> dict[str, tuple[int, int, list[str], list[str], float, float]]:
     """Per guess: (hand right, library right, cases hand gets wrong, cases library gets wrong, times)."""
-    out = {}
-    hand_right = lib_right = 0
-    hand_wrong, lib_wrong = [], []
-    t_hand = t_lib = 0.0
-    for name, text, truth in HOSTILE_DELIMITERS:
-        t0 = time.perf_counter()
-        hand = hand_delimiter(text)
-        t1 = time.perf_counter()
-        lib = csv_dialect.sniff_delimiter(text)
-        t2 = time.perf_counter()
-        t_hand, t_lib = t_hand + t1 - t0, t_lib + t2 - t1
-        hand_right += hand == truth
-        lib_right += lib == truth
-        if hand != truth:
-            hand_wrong.append(f"{name} ({hand!r})")
-        if lib != truth:
-            lib_wrong.append(f"{name} ({lib!r})")
-    out["delimiter"] = (hand_right, lib_right, hand_wrong, lib_wrong, t_hand, t_lib)
-    hand_right = lib_right = 0
-    hand_wrong, lib_wrong = [], []
-    t_hand = t_lib = 0.0
-    for name, raw, truth in HOSTILE_ENCODINGS:
-        t0 = time.perf_counter()
-        hand = _hand_decode(raw)
-        t1 = time.perf_counter()
-        lib = charset_normalizer_decode(raw)
-        t2 = time.perf_counter()
-        t_hand, t_lib = t_hand + t1 - t0, t_lib + t2 - t1
-        hand_right += hand.text == truth
-        lib_right += lib.text == truth
-        if hand.text != truth:
-            hand_wrong.append(f"{name} ({hand.encoding})")
-        if lib.text != truth:
-            lib_wrong.append(f"{name} ({lib.encoding})")
-    out["encoding"] = (hand_right, lib_right, hand_wrong, lib_wrong, t_hand, t_lib)
-    return out
+    return {
+        "delimiter": _score(HOSTILE_DELIMITERS, hand_delimiter, csv_dialect.sniff_delimiter,
+                            lambda found, truth: found == truth, repr),
+        "encoding": _score(HOSTILE_ENCODINGS, _hand_decode, charset_normalizer_decode,
+                           lambda found, truth: found.text == truth, lambda found: found.encoding),
+    }
 
 
 # ---------------------------------------------------------------------------
