@@ -111,5 +111,18 @@ def project_mixture(means, covariances, covariance_type: str, W, centre=None):
     K, d = means.shape
     full = expand_covariances(np.asarray(covariances, dtype=float), covariance_type, K, d)
     shifted = means - (0.0 if centre is None else np.asarray(centre, dtype=float))
+    selected = _selected_columns(W)
+    if selected is not None:
+        # A column selection copies the block as it is: no arithmetic, so nothing to round or
+        # symmetrise (averaging would change a stored covariance's last bits on the way to the picture).
+        return shifted[:, selected], full[:, selected][:, :, selected]
     projected = np.einsum("ji,kjl,lm->kim", W, full, W)
+    # The two halves are summed in different orders and may differ in the last bit.
     return shifted @ W, 0.5 * (projected + np.swapaxes(projected, 1, 2))
+
+
+def _selected_columns(W: np.ndarray):
+    """The column indices if every column of ``W`` is a unit vector (``column_projection``), else None."""
+    if W.ndim != 2 or not np.isin(W, (0.0, 1.0)).all() or not (W.sum(axis=0) == 1.0).all():
+        return None
+    return W.argmax(axis=0)
