@@ -141,16 +141,18 @@ def explorer() -> None:
             st.plotly_chart(PANELS[panel or "Log-likelihood"](history, index), key="panel_chart")
 
     with st.expander("The maths of this step, with its numbers", expanded=not lecture):
-        st.latex(explain.step_formula(step.kind))
+        for formula in explain.step_formulas(history, index):
+            st.latex(formula)
         if step.kind in ("m_step", "init"):
             st.latex(explain.m_step_numbers(history, index))
         if not step.is_kmeans:
             st.number_input("Point to explain (row)", 0, history.n_samples - 1, key="explain_row",
                             on_change=lambda: st.session_state.__setitem__("row_picked", True),
                             help="Or click a point in the chart.")
-            st.caption("E-step arithmetic for this point with this step's parameters:")
-            for line in explain.point_arithmetic(history, index, int(st.session_state["explain_row"])):
-                st.latex(line)
+            for heading, lines in explain.point_arithmetic(history, index, int(st.session_state["explain_row"])):
+                st.caption(heading)
+                for line in lines:
+                    st.latex(line)
 
     # Downloads never rerun the page: a rerun raced the browser's request for the deferred file
     # and could leave the button spinning (about 1 in 40 downloads).

@@ -97,26 +97,36 @@ def step_caption(history: em_core.History, index: int) -> str:
     text = (f"M-step: means, covariances and weights updated from the responsibilities. Only the {shapes} move: "
             f"largest mean shift {_fmt(shift.max())} (component {int(shift.argmax()) + 1}); "
             f"log-likelihood {_fmt(step.log_likelihood)} ({_delta(gain, step.log_likelihood)}).")
+    if index in likelihood_decreases(history):
+        reg = history.options.get("reg_covar", 0.0)
+        if reg > 0:
+            text += (f" A regularised step: with reg_covar = {reg:g} the covariances S/Nₖ + εI are not the exact "
+                     "maximiser of the bound, so the log-likelihood can fall (with reg_covar = 0 it cannot).")
+        else:
+            text += (" Without regularisation EM cannot lower the log-likelihood: a fall beyond rounding would "
+                     "be a bug worth reporting.")
     if "converged" in step.flags:
         text += " Converged: the improvement per point fell below the tolerance."
     return text
 
 
-#: Per flag: a short phrase for a figure's subtitle and a full sentence for the page.
-#: ``{which}`` becomes the 1-based component numbers the flag concerns.
+#: Per flag: a short phrase for a figure's subtitle, a full sentence for the page, and how the page shows it
+#: (``"success"`` for good news, ``"warning"`` for something to look at). ``{which}`` becomes the 1-based
+#: component numbers the flag concerns.
 FLAG_TEXTS = {
-    "converged": ("converged", "Converged at this step."),
+    "converged": ("converged", "Converged at this step.", "success"),
     "empty_cluster_reseeded": (
         "empty cluster {which} re-seeded",
-        "k-means cluster {which} was empty and was re-seeded at the point farthest from its centroid."),
+        "k-means cluster {which} was empty and was re-seeded at the point farthest from its centroid.", "warning"),
     "component_collapsed": (
-        "component {which} collapsed",
-        "Component {which} holds less than one point's worth of responsibility: it has collapsed. "
-        "Try fewer components or another seed."),
+        "component {which} nearly empty",
+        "Component {which} holds less than one point's worth of responsibility (Nₖ < 1): it is nearly empty "
+        "and explains almost none of the data. Try fewer components or another seed.", "warning"),
     "component_regularised": (
         "covariance {which} regularised",
-        "The covariance of component {which} was singular or nearly so; reg_covar keeps it positive "
-        "definite (constant or collinear columns, or duplicated points)."),
+        "The covariance of component {which} was singular or nearly so (constant or collinear columns, "
+        "duplicated points, or a component collapsing onto a point); reg_covar keeps it positive definite.",
+        "warning"),
 }
 
 
@@ -129,32 +139,100 @@ def _flag_texts(step: em_core.Step, form: int) -> list[str]:
     return texts
 
 
+def flag_notices(step: em_core.Step) -> list[tuple[str, str]]:
+    """``(level, sentence)`` per flag of the step, the level from :data:`FLAG_TEXTS` (unknown flags warn)."""
+    return [(FLAG_TEXTS.get(name, (None, None, "warning"))[2], sentence)
+            for name, sentence in zip(step.flags, flag_sentences(step))]
+
+
 def flag_phrases(step: em_core.Step) -> list[str]:
-    """Short phrases for the step's flags, e.g. ``"component 2 collapsed"``."""
+    """Short phrases for the step's flags, e.g. ``"component 2 nearly empty"``."""
     return _flag_texts(step, 0)
 
 
 def flag_sentences(step: em_core.Step) -> list[str]:
-    """Plain sentences for the step's flags (collapsed, regularised, re-seeded, converged)."""
+    """Plain sentences for the step's flags (nearly empty, regularised, re-seeded, converged)."""
     return _flag_texts(step, 1)
 
 
 E_STEP_LATEX = (r"\gamma_{nk} = \frac{\pi_k\,\mathcal{N}(x_n \mid \mu_k, \Sigma_k)}"
                 r"{\sum_{j=1}^{K} \pi_j\,\mathcal{N}(x_n \mid \mu_j, \Sigma_j)}")
-M_STEP_LATEX = (r"N_k = \sum_{n} \gamma_{nk},\quad \mu_k = \frac{1}{N_k}\sum_n \gamma_{nk} x_n,\quad "
-                r"\Sigma_k = \frac{1}{N_k}\sum_n \gamma_{nk}(x_n-\mu_k)(x_n-\mu_k)^\top,\quad "
-                r"\pi_k = \frac{N_k}{N}")
-KMEANS_ASSIGN_LATEX = (r"z_{kn} = 1 \text{ if } k = \arg\min_j \lVert x_n - u_j \rVert^2,\quad "
-                       r"J = \sum_n \sum_k z_{kn} \lVert x_n - u_k \rVert^2")
-KMEANS_UPDATE_LATEX = r"u_k = \frac{\sum_n z_{kn} x_n}{\sum_n z_{kn}}"
+M_STEP_COMMON_LATEX = (r"N_k = \sum_{n} \gamma_{nk},\quad \mu_k = \frac{1}{N_k}\sum_n \gamma_{nk} x_n,\quad "
+                       r"\pi_k = \frac{N_k}{N}")
+#: The covariance update of each covariance type, with its ``reg_covar`` term ε (the code's, to the letter:
+#: tests recompute every type's covariances from these formulas).
+COVARIANCE_LATEX = {
+    "full": r"\Sigma_k = \frac{1}{N_k}\sum_n \gamma_{nk}(x_n-\mu_k)(x_n-\mu_k)^\top + \varepsilon I",
+    "tied": r"\Sigma = \frac{1}{N}\sum_k \sum_n \gamma_{nk}(x_n-\mu_k)(x_n-\mu_k)^\top + \varepsilon I"
+            r"\quad\text{(one matrix shared by every component)}",
+    "diag": r"\Sigma_k = \operatorname{diag}\Big(\frac{1}{N_k}\sum_n \gamma_{nk}(x_n-\mu_k)\odot(x_n-\mu_k)\Big)"
+            r" + \varepsilon I\quad\text{(the diagonal of the full update)}",
+    "spherical": r"\Sigma_k = \sigma_k^2 I,\quad \sigma_k^2 = \frac{1}{d\,N_k}\sum_n \gamma_{nk}"
+                 r"\lVert x_n-\mu_k\rVert^2 + \varepsilon",
+}
+KMEANS_ASSIGN_LATEX = (r"z_{nk} = 1 \text{ if } k = \arg\min_j \lVert x_n - \mu_j \rVert^2 \text{ else } 0,\quad "
+                       r"J = \sum_n \sum_k z_{nk} \lVert x_n - \mu_k \rVert^2")
+KMEANS_UPDATE_LATEX = r"\mu_k = \frac{\sum_n z_{nk} x_n}{\sum_n z_{nk}}"
 LIKELIHOOD_LATEX = (r"\log p(X) = \sum_n \log \sum_k \pi_k \mathcal{N}(x_n \mid \mu_k, \Sigma_k) \;\ge\; "
                     r"\sum_n \sum_k \gamma_{nk} \log \frac{\pi_k \mathcal{N}(x_n \mid \mu_k, \Sigma_k)}{\gamma_{nk}}")
+DATA_COVARIANCE_LATEX = {
+    "full": r"\Sigma_k = S + \varepsilon I",
+    "tied": r"\Sigma = S + \varepsilon I",
+    "diag": r"\Sigma_k = \operatorname{diag}(S) + \varepsilon I",
+    "spherical": r"\sigma_k^2 = \tfrac{1}{d}\operatorname{tr} S + \varepsilon",
+}
+_S_LATEX = r"S = \frac{1}{N}\sum_n (x_n - \bar{x})(x_n - \bar{x})^\top"
+#: What the init step did, per initialisation: the responsibilities it started from, then the M-step.
+INIT_RESPONSIBILITIES_LATEX = {
+    "kmeans": r"\gamma_{nk} = z_{nk}\ \text{(the final k-means partition, one-hot)},\ \text{then one M-step:}",
+    "kmeans++": r"\gamma_{nk} = z_{nk}\ \text{(nearest k-means++ seed, one-hot)},\ \text{then one M-step:}",
+    "random_resp": (r"\gamma_{nk} = u_{nk} / \textstyle\sum_j u_{nj},\ u_{nk} \sim \mathcal{U}(0, 1)\ "
+                    r"\text{(random)},\ \text{then one M-step:}"),
+}
 
 
-def step_formula(kind: str) -> str:
-    """The LaTeX formula of a step kind."""
-    return {"kmeans_assign": KMEANS_ASSIGN_LATEX, "kmeans_update": KMEANS_UPDATE_LATEX,
-            "init": M_STEP_LATEX, "e_step": E_STEP_LATEX, "m_step": M_STEP_LATEX}[kind]
+def m_step_latex(covariance_type: str) -> list[str]:
+    """The M-step's formulas for this covariance type: counts, means and weights, then its covariance update."""
+    return [M_STEP_COMMON_LATEX, COVARIANCE_LATEX[covariance_type]]
+
+
+def init_latex(init: str, covariance_type: str) -> list[str]:
+    """What the ``init`` step actually did, as LaTeX lines (not every start is an M-step)."""
+    if init in INIT_RESPONSIBILITIES_LATEX:
+        return [INIT_RESPONSIBILITIES_LATEX[init]] + m_step_latex(covariance_type)
+    if init == "random_points":
+        return [r"\mu_k = x_{n_k}\ \text{(K distinct data points drawn at random)},\quad \pi_k = \frac{1}{K}",
+                DATA_COVARIANCE_LATEX[covariance_type] + r",\quad " + _S_LATEX + r"\ \text{(the data's covariance)}"]
+    return [r"\pi_k,\ \mu_k,\ \Sigma_k\ \text{as you supplied them}"]
+
+
+def step_formulas(history: em_core.History, index: int) -> list[str]:
+    """The LaTeX of what step ``index`` computed: its kind, covariance type and initialisation."""
+    step = history[index]
+    if step.kind == "kmeans_assign":
+        return [KMEANS_ASSIGN_LATEX]
+    if step.kind == "kmeans_update":
+        return [KMEANS_UPDATE_LATEX]
+    if step.kind == "e_step":
+        return [E_STEP_LATEX]
+    if step.kind == "init":
+        return init_latex(history.init, history.covariance_type)
+    return m_step_latex(history.covariance_type)
+
+
+def likelihood_decreases(history: em_core.History) -> list[int]:
+    """M-steps whose log-likelihood fell below the one before them, beyond rounding.
+
+    Without ``reg_covar`` EM cannot lower the log-likelihood; with it, the M-step's
+    ``S/N_k + εI`` is not the bound's maximiser and it can. Rounding-level changes
+    (below ``1e-9`` times the log-likelihood's size) do not count.
+    """
+    out = []
+    for index in history.indices_of("m_step"):
+        before, after = history[index - 1].log_likelihood, history[index].log_likelihood
+        if after - before < -1e-9 * max(1.0, abs(before), abs(after)):
+            out.append(index)
+    return out
 
 
 def _latex_number(value: float) -> str:
@@ -168,33 +246,75 @@ def _latex_number(value: float) -> str:
 
 
 def m_step_numbers(history: em_core.History, index: int) -> str:
-    """LaTeX line with this step's effective counts and weights, e.g. ``N = (290.1, ...)``."""
+    """LaTeX line with this step's effective counts and weights, e.g. ``N = (290.1, ...)``.
+
+    For an ``init`` step that was no M-step (random points, given parameters) only
+    the weights: they were set, not computed from counts.
+    """
     step = history[index]
-    counts = ", ".join(f"{c:.1f}" for c in step.counts)
     weights = ", ".join(f"{w:.3f}" for w in step.weights)
+    if step.kind == "init" and history.init not in INIT_RESPONSIBILITIES_LATEX:
+        return rf"\pi_k = ({weights})"
+    counts = ", ".join(f"{c:.1f}" for c in step.counts)
     return rf"N_k = ({counts}),\quad N = {history.n_samples},\quad \pi_k = N_k / N = ({weights})"
 
 
-def point_arithmetic(history: em_core.History, index: int, row: int) -> list[str]:
-    """LaTeX lines with the E-step arithmetic for one point under this step's parameters.
-
-    Shows ``pi_k N(x | mu_k, Sigma_k)`` for each k, their sum and the resulting
-    ``gamma``. Densities are formed from log-densities only for display.
-    """
-    step = history[index]
+def _e_step_lines(history: em_core.History, parameters: em_core.Step, row: int, symbol: str) -> list[str]:
+    """``pi_k N(x | mu_k, Sigma_k)`` for each k under ``parameters``, their sum and the resulting γ."""
     x = history.X[row:row + 1]
-    factors = covariance_factors(np.asarray(step.covariances), history.covariance_type, history.n_features)
-    log_terms = log_gaussian(x, np.asarray(step.means), factors)[0] + np.log(step.weights)
+    factors = covariance_factors(np.asarray(parameters.covariances), history.covariance_type, history.n_features)
+    log_terms = log_gaussian(x, np.asarray(parameters.means), factors)[0] + np.log(parameters.weights)
     peak = log_terms.max()
     log_total = peak + np.log(np.exp(log_terms - peak).sum())
     gammas = np.exp(log_terms - log_total)
-    point = ", ".join(f"{v:.3g}" for v in x[0])
-    lines = [rf"x_{{{row}}} = ({point})"]
+    lines = []
     for k in range(history.n_components):
-        density = np.exp(log_terms[k] - np.log(step.weights[k]))
+        density = np.exp(log_terms[k] - np.log(parameters.weights[k]))
         lines.append(
             rf"\pi_{{{k + 1}}}\,\mathcal{{N}}(x \mid \mu_{{{k + 1}}}, \Sigma_{{{k + 1}}}) = "
-            rf"{step.weights[k]:.3f} \times {_latex_number(density)} = {_latex_number(np.exp(log_terms[k]))}")
+            rf"{parameters.weights[k]:.3f} \times {_latex_number(density)} = {_latex_number(np.exp(log_terms[k]))}")
     lines.append(rf"\sum_j \pi_j\,\mathcal{{N}}(x \mid \mu_j, \Sigma_j) = {_latex_number(np.exp(log_total))}")
-    lines.append(r"\gamma = (" + ", ".join(f"{g:.3f}" for g in gammas) + ")")
+    lines.append(_gamma_line(symbol, gammas))
     return lines
+
+
+def _gamma_line(symbol: str, gammas) -> str:
+    return symbol + " = (" + ", ".join(f"{g:.3f}" for g in gammas) + ")"
+
+
+def point_arithmetic(history: em_core.History, index: int, row: int) -> list[tuple[str, list[str]]]:
+    """The responsibilities of one point at step ``index``, with the arithmetic behind them.
+
+    The γ shown first is the one in force at this step, the one the picture's
+    colours show: an E-step's own, the E-step's before an M-step (an M-step moves
+    the parameters, not the colours), or the start's at ``init``. After an M-step
+    or at ``init`` a second block gives what the next E-step will compute from
+    the new parameters.
+
+    Returns
+    -------
+    list of (heading, lines)
+        Plain-text headings, each with its LaTeX lines. Densities are formed from
+        log-densities only for display.
+    """
+    step = history[index]
+    point = ", ".join(f"{v:.3g}" for v in history.X[row])
+    in_force = history.responsibilities(index)[row]
+    blocks = []
+    if step.kind == "e_step":
+        blocks.append(("This E-step's arithmetic for the point (the colours show this γ):",
+                       [rf"x_{{{row}}} = ({point})"] + _e_step_lines(history, step, row, r"\gamma")))
+        return blocks
+    if step.kind == "m_step":
+        source = history[index - 1]  # the E-step whose γ this M-step used and the colours still show
+        blocks.append((f"γ in force (the colours): computed in the E-step before this M-step (step {source.index}):",
+                       [rf"x_{{{row}}} = ({point})"] + _e_step_lines(history, source, row, r"\gamma")))
+    elif history.init in INIT_RESPONSIBILITIES_LATEX:
+        blocks.append((f"γ in force (the colours): the start's, {INIT_SENTENCES[history.init].split(',')[0]}:",
+                       [rf"x_{{{row}}} = ({point})", _gamma_line(r"\gamma", in_force)]))
+    else:
+        blocks.append(("γ in force (the colours): none computed yet, so every point is drawn with γ = 1/K:",
+                       [rf"x_{{{row}}} = ({point})", _gamma_line(r"\gamma", in_force)]))
+    blocks.append(("The next E-step will give, with this step's new parameters:",
+                   _e_step_lines(history, step, row, r"\gamma^{\text{next}}")))
+    return blocks

@@ -1103,11 +1103,13 @@ def loglik_figure(history, index: int, *, lecture: bool = False) -> go.Figure:
     Returns
     -------
     plotly.graph_objects.Figure
-        Traces ``log-likelihood``, ``lower bound`` and ``current step`` (a marker,
-        empty during k-means); a dotted vertical line (shape ``current step``)
-        at the current step. x is the step index; hover gives the step label.
-        The bound touches the log-likelihood after every E-step and lies below
-        it after an M-step, which is why the log-likelihood never decreases.
+        Traces ``log-likelihood``, ``lower bound``, the M-steps where the
+        log-likelihood fell (``meta.role == "likelihood decreases"``, empty when
+        none did) and ``current step`` (a marker, empty during k-means); a dotted
+        vertical line (shape ``current step``) at the current step. x is the step
+        index; hover gives the step label. The bound touches the log-likelihood
+        after every E-step and lies below it after an M-step: without
+        ``reg_covar`` the log-likelihood never decreases.
     """
     index = _resolve_index(history, index)
     style = _style(lecture)
@@ -1124,6 +1126,18 @@ def loglik_figure(history, index: int, *, lecture: bool = False) -> go.Figure:
              line=dict(color="rgb(230,159,0)", width=1.5, dash="dash"), marker=dict(size=4, symbol="triangle-up"),
              hovertemplate="%{customdata}<br>lower bound %{y:,.3f}<extra></extra>"),
     ]
+    # Where the log-likelihood fell: named for what it is, a regularised M-step (reg_covar > 0
+    # moves the M-step off the bound's maximiser); without regularisation it would be a bug.
+    fell = explain.likelihood_decreases(history)
+    regularised = history.options.get("reg_covar", 0.0) > 0
+    traces.append(dict(type="scatter", name="fell: regularised M-step" if regularised else "fell (unexpected)",
+                       x=fell, y=[history[i].log_likelihood for i in fell], mode="markers",
+                       customdata=[step_label(history[i]) for i in fell], showlegend=bool(fell),
+                       marker=dict(size=11, symbol="x-thin-open", color="rgb(213,94,0)", line=dict(width=2.5)),
+                       hovertemplate=("%{customdata}<br>log-likelihood fell: with reg_covar > 0 the M-step's "
+                                      "Σ = S/Nₖ + εI<br>is not the bound's maximiser<extra></extra>"
+                                      if regularised else "%{customdata}<br>log-likelihood fell<extra></extra>"),
+                       meta=dict(role="likelihood decreases")))
     step = history[index]
     current_x, current_y = [], []
     if step.is_kmeans:

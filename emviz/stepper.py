@@ -242,8 +242,7 @@ def step_content(index: int, *, history, view, level_kind: str = "sigma", color_
         fig.layout.annotations = [a for a in fig.layout.annotations if a.name != "step note"]
         fig.update_layout(title=None, height=560, margin={"t": 40, "b": 90})
     words = {"title": explain.step_title(history, index), "caption": explain.step_caption(history, index),
-             "flags": [("success" if sentence.startswith("Converged") else "warning", sentence)
-                       for sentence in explain.flag_sentences(history[index])],
+             "flags": explain.flag_notices(history[index]),
              "note": note}
     return fig, words
 

@@ -16,22 +16,9 @@ import streamlit as st
 from . import csv_loader
 from .datasets import DATASETS, load_dataset
 from .fitting import COVARIANCE_LABELS, INIT_LABELS, FitOptions
+from .settings import MAX_COMPONENTS, SETTINGS, parse_link_value, setting_for_key
 
 UPLOAD = "upload"
-
-#: Query-parameter name, session key, type and default of every shareable setting.
-SHARED_SETTINGS = {
-    "data": ("dataset", str, "mouse"),
-    "k": ("n_components", int, None),
-    "cov": ("covariance_type", str, "full"),
-    "init": ("init", str, "kmeans"),
-    "seed": ("seed", int, 0),
-    "iter": ("max_iter", int, 100),
-    "tol": ("tol", float, 1e-3),
-    "reg": ("reg_covar", float, 1e-6),
-    "ninit": ("n_init", int, 1),
-}
-
 
 @dataclass(frozen=True)
 class DataSelection:
@@ -66,48 +53,39 @@ class DataSelection:
     messages: tuple[str, ...] = ()
 
 
-def _valid(key: str, value) -> bool:
-    if key == "dataset":
-        return value in DATASETS or value == UPLOAD
-    if key == "covariance_type":
-        return value in COVARIANCE_LABELS
-    if key == "init":
-        return value in INIT_LABELS
-    if key in ("n_components", "n_init", "max_iter"):
-        return 1 <= value <= 1000
-    if key in ("tol", "reg_covar"):
-        return 0 <= value <= 1
-    return True
-
-
 def restore_from_url() -> None:
-    """Seed the session from the URL once per session (shared links open the same view)."""
+    """Seed the session from the URL once per session (shared links open the same view).
+
+    A value the widget cannot show is not used: the default stays, and a note
+    (shown by :func:`show_messages`) says which value was refused and what is allowed.
+    """
     if st.session_state.get("_url_restored"):
         return
     st.session_state["_url_restored"] = True
     params = st.query_params
-    for name, (key, kind, _default) in SHARED_SETTINGS.items():
-        if name in params:
+    notes = []
+    for setting in SETTINGS:
+        if setting.url in params:
             try:
-                value = kind(params[name])
-            except (TypeError, ValueError):
-                continue  # a hand-edited link must not break the page
-            if _valid(key, value):
-                st.session_state[key] = value
+                st.session_state[setting.key] = parse_link_value(setting, params[setting.url])
+            except ValueError as reason:
+                default = "the data set's default" if setting.default is None else f"{setting.default:g}" \
+                    if isinstance(setting.default, float) else f"{setting.default}"
+                notes.append(f"{setting.what}: the link's value “{csv_loader.safe_label(params[setting.url][:40])}” "
+                             f"{reason} (allowed: {setting.allowed_text()}); {default} is used instead.")
     if "step" in params:
         try:
             st.session_state["pending_step"] = int(params["step"])
         except ValueError:
-            pass
+            notes.append("Step: the link's value is not a whole number; the explorer's default step is shown.")
+    st.session_state["url_notes"] = notes
 
 
 def write_url(options: FitOptions | None, dataset: str, step: int | None = None) -> None:
     """Mirror the shareable settings into the URL (an uploaded file cannot travel in a link)."""
     values = {} if dataset == UPLOAD else {"data": dataset}
     if options is not None:
-        values.update(k=options.n_components, cov=options.covariance_type, init=options.init,
-                      seed=options.seed, iter=options.max_iter, tol=options.tol, reg=options.reg_covar,
-                      ninit=options.n_init)
+        values.update({s.url: getattr(options, s.key) for s in SETTINGS if hasattr(options, s.key)})
     if step is not None:
         values["step"] = step
     current = st.query_params.to_dict()
@@ -120,10 +98,11 @@ def _remember(key: str) -> None:
     st.session_state[key] = st.session_state[f"w_{key}"]
 
 
-def _widget_key(key: str, default) -> str:
-    """Key of the widget mirroring ``key``, seeded with the remembered value."""
+def _widget_key(key: str, default=None) -> str:
+    """Key of the widget mirroring ``key``, seeded with the remembered value (else ``default``,
+    else the shareable setting's default)."""
     if key not in st.session_state:
-        st.session_state[key] = default
+        st.session_state[key] = setting_for_key(key).default if default is None else default
     st.session_state[f"w_{key}"] = st.session_state[key]
     return f"w_{key}"
 
@@ -145,7 +124,7 @@ def data_sidebar() -> DataSelection | None:
     if st.session_state.get("dataset") == UPLOAD and "upload_bytes" not in st.session_state:
         st.session_state["dataset"] = "mouse"
     key = sb.selectbox(
-        "Data set", options, key=_widget_key("dataset", "mouse"), on_change=_remember, args=("dataset",),
+        "Data set", options, key=_widget_key("dataset"), on_change=_remember, args=("dataset",),
         format_func=lambda k: f"Your file: {st.session_state.get('upload_name', 'upload')}" if k == UPLOAD
         else DATASETS[k].title,
         help="Built-in teaching data sets, or the CSV you uploaded below.")
@@ -156,11 +135,15 @@ def data_sidebar() -> DataSelection | None:
     if key == UPLOAD:
         return _uploaded_selection(sb)
     info = DATASETS[key]
-    frame = load_dataset(key)
-    X = frame[list(info.feature_columns)].to_numpy(dtype=float)
-    labels = frame[info.label_column].astype(str).to_numpy() if info.label_column else None
+    X = dataset_matrix(key)
+    labels = load_dataset(key)[info.label_column].astype(str).to_numpy() if info.label_column else None
     return DataSelection(key, info.title, info.note, X, tuple(info.feature_columns), labels,
                          np.arange(X.shape[0]), info.default_k)
+
+
+def dataset_matrix(key: str) -> np.ndarray:
+    """The numeric matrix of built-in data set ``key``, as every page fits it."""
+    return load_dataset(key)[list(DATASETS[key].feature_columns)].to_numpy(dtype=float)
 
 
 def _uploaded_selection(sb) -> DataSelection | None:
@@ -214,7 +197,9 @@ def _uploaded_selection(sb) -> DataSelection | None:
 
 
 def show_messages(selection: DataSelection) -> None:
-    """The loader's remarks, as a collapsed note (never a traceback)."""
+    """Link values that were refused (once), then the loader's remarks as a collapsed note (never a traceback)."""
+    for note in st.session_state.pop("url_notes", ()):
+        st.warning(f"This link asked for something the app does not offer. {note}")
     if selection.messages:
         with st.expander(f"Notes on your file ({len(selection.messages)})", expanded=False):
             for message in selection.messages:
@@ -226,7 +211,7 @@ def options_sidebar(selection: DataSelection, *, n_components_default: int | Non
     sb = st.sidebar
     sb.header("Model")
     # Uploads keep at least two rows (select_features(min_rows=2)), so K = 2 is always possible.
-    max_k = int(min(10, max(selection.X.shape[0], 2)))
+    max_k = int(min(MAX_COMPONENTS, max(selection.X.shape[0], 2)))
     k_default = min(n_components_default or selection.default_k, max_k)
     if st.session_state.get("n_components") is not None and st.session_state["n_components"] > max_k:
         st.session_state["n_components"] = max_k
@@ -234,29 +219,29 @@ def options_sidebar(selection: DataSelection, *, n_components_default: int | Non
                              on_change=_remember, args=("n_components",),
                              help="Number of Gaussian components (and k-means clusters).")
     covariance_type = sb.selectbox("Covariance type", list(COVARIANCE_LABELS),
-                                   key=_widget_key("covariance_type", "full"), on_change=_remember,
+                                   key=_widget_key("covariance_type"), on_change=_remember,
                                    args=("covariance_type",), format_func=COVARIANCE_LABELS.get,
                                    help="Shape each component's ellipse may take.")
-    init = sb.selectbox("Initialisation", list(INIT_LABELS), key=_widget_key("init", "kmeans"),
+    init = sb.selectbox("Initialisation", list(INIT_LABELS), key=_widget_key("init"),
                         on_change=_remember, args=("init",), format_func=INIT_LABELS.get,
                         help="How EM's starting point is chosen. k-means is recorded step by step.")
-    seed = sb.number_input("Random seed", 0, 2**31 - 1, step=1, key=_widget_key("seed", 0),
+    seed = sb.number_input("Random seed", *setting_for_key("seed").bounds, step=1, key=_widget_key("seed"),
                            on_change=_remember, args=("seed",),
                            help="The same seed gives exactly the same fit; change it to see another start.")
     with sb.expander("Stopping and regularisation"):
-        max_iter = st.number_input("Max EM iterations", 1, 1000, step=1, key=_widget_key("max_iter", 100),
-                                   on_change=_remember, args=("max_iter",),
+        max_iter = st.number_input("Max EM iterations", *setting_for_key("max_iter").bounds, step=1,
+                                   key=_widget_key("max_iter"), on_change=_remember, args=("max_iter",),
                                    help="EM stops after this many E/M pairs even if not converged.")
-        tol = st.select_slider("Tolerance", options=[1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 0.0],
-                               key=_widget_key("tol", 1e-3), on_change=_remember, args=("tol",),
+        tol = st.select_slider("Tolerance", options=list(setting_for_key("tol").choices),
+                               key=_widget_key("tol"), on_change=_remember, args=("tol",),
                                format_func=lambda t: "0 (run all iterations)" if t == 0 else f"{t:g}",
                                help="Stop when the mean log-likelihood per point improves by less than this.")
-        reg_covar = st.select_slider("reg_covar", options=[0.0, 1e-9, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1],
-                                     key=_widget_key("reg_covar", 1e-6), on_change=_remember,
+        reg_covar = st.select_slider("reg_covar", options=list(setting_for_key("reg_covar").choices),
+                                     key=_widget_key("reg_covar"), on_change=_remember,
                                      args=("reg_covar",), format_func=lambda t: f"{t:g}",
                                      help="Added to every variance so no covariance becomes singular.")
-        n_init = st.number_input("k-means restarts", 1, 20, step=1, key=_widget_key("n_init", 1),
-                                 on_change=_remember, args=("n_init",),
+        n_init = st.number_input("k-means restarts", *setting_for_key("n_init").bounds, step=1,
+                                 key=_widget_key("n_init"), on_change=_remember, args=("n_init",),
                                  help="Run k-means this many times and keep the lowest objective J.")
     options = FitOptions(n_components=n_components, covariance_type=covariance_type, init=init,
                          seed=int(seed), max_iter=int(max_iter), tol=float(tol), reg_covar=float(reg_covar),

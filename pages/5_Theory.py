@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from emviz import figures, pagekit, theory, ui
+from emviz import explain, figures, pagekit, theory, ui
 from emviz.layout import lecture_toggle
 
 st.set_page_config(page_title="emviz · theory", page_icon="◎", layout="wide")
@@ -19,6 +19,7 @@ st.markdown(f"Every picture on this page is a step of the fit the explorer shows
             f"(K = {options.n_components}, {options.covariance_type} covariances, seed {options.seed}); change "
             "the data or the model in the sidebar and the pictures follow. Each section has a button that opens "
             "the explorer at the step it talks about.")
+st.markdown(theory.NOTATION)
 ui.show_messages(selection)
 
 history = pagekit.fit_or_stop(selection.X, options)
@@ -35,6 +36,10 @@ for section in theory.SECTIONS:
     for formula in section.formulas:
         st.latex(formula)
     st.markdown(section.outro)
+    if section.key == "m_step":
+        st.markdown(f"With **{options.covariance_type}** covariances (the sidebar's choice), including "
+                    "`reg_covar` $\\varepsilon$, the covariance update the app computes is:")
+        st.latex(explain.COVARIANCE_LATEX[options.covariance_type])
 
     source = kmeans_history if section.needs_kmeans else history
     indices = theory.illustrating_steps(source, section.steps)
@@ -53,9 +58,21 @@ for section in theory.SECTIONS:
         elif decreases == 0:
             actions.success(f"In this fit the log-likelihood never went down over {history.n_iter} iteration(s); "
                             f"the smallest change was {smallest:+.3g}.")
+        elif options.reg_covar > 0:
+            actions.info(f"{decreases} iteration(s) lowered the log-likelihood (smallest change {smallest:+.3g}): "
+                         f"regularised M-steps. With reg_covar = {options.reg_covar:g} the M-step is not the "
+                         "bound's exact maximiser, so the guarantee above does not hold.")
         else:
             actions.warning(f"{decreases} iteration(s) lowered the log-likelihood (smallest change "
-                            f"{smallest:+.3g}): beyond rounding, that would be a bug worth reporting.")
+                            f"{smallest:+.3g}) without regularisation: beyond rounding, that would be a bug "
+                            "worth reporting.")
+        demo = theory.REGULARISED_DECREASE_DEMO
+        if actions.button("Show a regularised decrease", key="theory_regularised_demo",
+                          help="Opens the explorer on the mouse, K = 3, tied covariances, seed 0, reg_covar = 0.1, "
+                               "at the first M-step: every iteration of that fit lowers the log-likelihood."):
+            demo_options = replace(options, **{k: v for k, v in demo.items() if k != "dataset"})
+            demo_history = pagekit.fit_or_stop(ui.dataset_matrix(demo["dataset"]), demo_options)
+            pagekit.open_explorer(step=demo_history.indices_of("m_step")[0], **demo)
     elif indices:
         color_mode = "uncertainty" if section.key == "latent" else "mix"
         if len(indices) == 1 and not lecture:

@@ -58,16 +58,95 @@ def test_converged_and_degenerate_flags_become_sentences():
 def test_point_arithmetic_matches_the_responsibilities(history):
     index = history.indices_of("e_step")[2]
     row = 17
-    lines = explain.point_arithmetic(history, index, row)
+    [(heading, lines)] = explain.point_arithmetic(history, index, row)
     gamma = history.responsibilities(index)[row]
     assert lines[-1] == r"\gamma = (" + ", ".join(f"{g:.3f}" for g in gamma) + ")"
     assert len(lines) == history.n_components + 3
     assert all(r"\pi_" in line for line in lines[1:1 + history.n_components])
 
 
-def test_formulas_exist_for_every_kind():
-    for kind in em_core.STEP_KINDS:
-        assert "\\" in explain.step_formula(kind)
+def _gamma_of(line: str) -> np.ndarray:
+    return np.array([float(v) for v in line.split("(")[1].rstrip(")").split(", ")])
+
+
+@pytest.mark.parametrize("kind", ["init", "m_step"])
+def test_point_arithmetic_shows_the_gamma_the_colours_show(history, kind):
+    """At an M-step and at init the first γ is the one in force (the colours), not the new parameters' γ."""
+    # Random responsibilities: early steps move γ a lot, so the two γ differ visibly.
+    history = em_core.fit_history(history.X, 3, init="random_resp", seed=1, tol=0.0, max_iter=2)
+    index = history.first_em_index if kind == "init" else history.indices_of("m_step")[0]
+    for row in range(history.n_samples):
+        blocks = explain.point_arithmetic(history, index, row)
+        assert len(blocks) == 2 and "in force" in blocks[0][0] and "next E-step" in blocks[1][0]
+        np.testing.assert_allclose(_gamma_of(blocks[0][1][-1]), history.responsibilities(index)[row], atol=5e-4)
+        # The second block is the following E-step's γ, computed from this step's parameters.
+        np.testing.assert_allclose(_gamma_of(blocks[1][1][-1]), history.responsibilities(index + 1)[row], atol=5e-4)
+    # The two differ for some point here (otherwise this test could not tell them apart).
+    gaps = np.abs(history.responsibilities(index) - history.responsibilities(index + 1)).max()
+    assert gaps > 0.01
+
+
+def _scatter(X, resp, means):
+    diff = X[None, :, :] - means[:, None, :]
+    return np.einsum("nk,kni,knj->kij", resp, diff, diff)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_the_m_step_formula_shown_is_the_one_the_code_uses(covariance_type):
+    """Recompute every covariance from the formula the maths expander shows for its type."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal([0, 0, 0], 1.0, (60, 3)), rng.normal([4, 1, -2], [0.5, 1.5, 1.0], (60, 3))])
+    reg = 0.01
+    h = em_core.fit_history(X, 2, covariance_type=covariance_type, seed=0, max_iter=3, tol=0, reg_covar=reg)
+    index = h.indices_of("m_step")[1]
+    latex = explain.step_formulas(h, index)
+    assert latex == explain.m_step_latex(covariance_type)
+    assert r"\varepsilon" in latex[1]
+    resp, step = h.responsibilities(index), h[index]
+    counts = resp.sum(axis=0)
+    np.testing.assert_allclose(step.means, (resp.T @ X) / counts[:, None], rtol=1e-10)
+    S = _scatter(X, resp, step.means)
+    d, N = X.shape[1], X.shape[0]
+    expected = {
+        "full": lambda: S / counts[:, None, None] + reg * np.eye(d),  # Σ_k = S_k / N_k + εI
+        "tied": lambda: S.sum(axis=0) / N + reg * np.eye(d),  # Σ = (1/N) Σ_k S_k + εI
+        "diag": lambda: np.diagonal(S, axis1=1, axis2=2) / counts[:, None] + reg,  # diag of the full one
+        "spherical": lambda: np.trace(S, axis1=1, axis2=2) / (d * counts) + reg,  # σ² = Σγ‖x − μ‖² / (d N_k) + ε
+    }[covariance_type]()
+    np.testing.assert_allclose(step.covariances, expected, rtol=1e-9)
+    assert {"full": r"\frac{1}{N_k}", "tied": r"\frac{1}{N}\sum_k", "diag": r"\operatorname{diag}",
+            "spherical": r"\frac{1}{d\,N_k}"}[covariance_type] in latex[1]
+
+
+@pytest.mark.parametrize("init", ["kmeans", "kmeans++", "random_resp", "random_points", "given"])
+def test_the_init_step_says_what_the_init_did(init):
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(0, 1, (40, 2)), rng.normal(5, 1, (40, 2))])
+    extra = {}
+    if init == "given":
+        extra = dict(weights_init=[0.3, 0.7], means_init=[[0, 0], [5, 5]], covariances_init=np.stack([np.eye(2)] * 2))
+    h = em_core.fit_history(X, 2, init=init, seed=0, max_iter=2, **extra)
+    index = h.first_em_index
+    latex = " ".join(explain.step_formulas(h, index))
+    numbers = explain.m_step_numbers(h, index)
+    if init in ("kmeans", "kmeans++", "random_resp"):
+        assert "M-step" in latex and r"\gamma_{nk}" in latex and "N_k" in numbers
+    elif init == "random_points":
+        # Means are data rows, Σ the data's covariance: no M-step formula, weights set to 1/K.
+        assert r"x_{n_k}" in latex and r"\bar{x}" in latex and "N_k" not in latex and "N_k" not in numbers
+        S = np.cov(X.T, bias=True) + 1e-6 * np.eye(2)
+        np.testing.assert_allclose(h[index].covariances, np.stack([S, S]), rtol=1e-10)
+        assert all(any(np.allclose(m, x) for x in X) for m in h[index].means)
+    else:
+        assert "supplied" in latex and "N_k" not in numbers and "0.300, 0.700" in numbers
+
+
+def test_formulas_exist_for_every_kind(history):
+    for index in range(len(history)):
+        assert all("\\" in line for line in explain.step_formulas(history, index))
+    kinds = {history[i].kind: explain.step_formulas(history, i) for i in range(len(history))}
+    assert kinds.keys() == set(em_core.STEP_KINDS)
+    assert "z_{nk}" in kinds["kmeans_assign"][0] and r"\mu_k" in kinds["kmeans_update"][0]
 
 
 def test_history_csv_and_json_contain_every_step(history):
@@ -94,3 +173,14 @@ def test_responsibilities_csv_round_trips(history):
 
 def test_every_core_flag_has_words():
     assert set(explain.FLAG_TEXTS) == set(em_core.FLAG_DESCRIPTIONS)
+
+
+def test_flag_levels_come_from_the_table_not_the_wording():
+    assert {level for _, _, level in explain.FLAG_TEXTS.values()} == {"success", "warning"}
+    step = em_core.fit_history(np.arange(40.0).reshape(20, 2) % 7, 2, seed=0)
+    for s in step:
+        for (level, sentence), name in zip(explain.flag_notices(s), s.flags):
+            assert level == explain.FLAG_TEXTS[name][2]
+    # "Nearly empty" (N_k < 1) and "collapsing onto a point" (a variance shrinking to 0) are two words.
+    assert "collapse" not in explain.FLAG_TEXTS["component_collapsed"][0]
+    assert "collapse" not in explain.FLAG_TEXTS["component_collapsed"][1]
