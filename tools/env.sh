@@ -93,11 +93,12 @@ emviz_env() {
 # The stamp file of a requirements file inside the environment at PREFIX.
 emviz_stamp() { printf '%s/.emviz-%s.sha256' "$1" "$(basename "$2" .txt)"; }
 
-# Hash of what an install of REQ depends on: its name, the Python version and every requirements*.txt.
+# Hash of what an install of REQ depends on: its name, the Python (minor version: patch releases keep
+# the ABI) and every requirements*.txt.
 emviz_req_hash() {
     {
         printf '%s\n' "$2"
-        "$EMVIZ_PY" -c 'import sys; print(sys.version)'
+        "$EMVIZ_PY" -c 'import sys; print(sys.implementation.cache_tag, sys.version_info[:2])'
         cat "$1"/requirements*.txt
     } | sha256sum | cut -d' ' -f1
 }
