@@ -85,7 +85,7 @@ def test_several_initialisations(dataset):
 def test_several_initialisations_opens_the_explorer_with_the_run():
     at = open_page(RESTARTS, "bad_init", restarts_n=6)
     pick = next(box for box in at.selectbox if box.label == "Run")
-    pick.set_value(5).run()  # run 5: k-means, seed 4 (the trapped one with the defaults)
+    pick.set_value(5).run()  # run 5: k-means, seed 4
     at.button(key="restarts_open").click().run()
     assert not at.exception
     assert at.session_state["seed"] == 4 and at.session_state["init"] == "kmeans"

@@ -167,3 +167,32 @@ def test_a_link_value_the_slider_lacks_is_never_silently_replaced():
     spelled = _run({"reg": "0.000001", "tol": "0"})
     assert spelled.session_state["reg_covar"] == 1e-6 and spelled.session_state["tol"] == 0.0
     assert not spelled.warning
+
+
+def test_the_bad_init_note_counts_the_trapped_starts():
+    """Recompute the note's numbers: random-point starts trapped in 19 of 20 seeds, k-means++ in none."""
+    from emviz.ui import dataset_matrix
+
+    X = dataset_matrix("bad_init")
+    finals = {init: np.array([em_core.fit_history(X, 5, init=init, seed=s).final.log_likelihood
+                              for s in range(20)]) for init in ("kmeans", "random_points")}
+    best = finals["kmeans"].max()
+    assert np.all(finals["kmeans"] > best - 1.0)
+    trapped = finals["random_points"] < best - 100
+    note = DATASETS["bad_init"].note
+    assert f"in {int(trapped.sum())} of the seeds 0–19" in note and "all 20 seeds" in note
+    assert f"{-best:,.0f}" in note and f"{-finals['random_points'].min():,.0f}" in note
+    assert f"about {np.median(best - finals['random_points'][trapped]):.0f} lower" in note
+
+
+def test_the_theory_page_demonstrates_a_regularised_decrease():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/5_Theory.py").run()
+    assert not at.exception
+    at.button(key="theory_regularised_demo").click().run()
+    assert not at.exception
+    state = at.session_state
+    assert (state["dataset"], state["n_components"], state["covariance_type"], state["seed"],
+            state["reg_covar"]) == ("mouse", 3, "tied", 0, 0.1)
+    h = em_core.fit_history(_mouse(), 3, covariance_type="tied", seed=0, reg_covar=0.1)
+    assert state["step"] == h.indices_of("m_step")[0]  # the explorer opened at the first M-step
