@@ -61,7 +61,7 @@ with st.spinner("Fitting the mixture…"):
 
 view = figures.make_view(history, mode=view_mode, columns=view_columns, column_names=selection.feature_names) \
     if d > 1 else None
-fit_key = (fitting.data_digest(selection.X), options)
+fit_key = fitting.fit_key(selection.X, options)
 if st.session_state.get("fit_key") != fit_key:
     # A new fit starts mid-way through EM so the first screen shows colours and ellipses.
     st.session_state["fit_key"] = fit_key
@@ -156,12 +156,10 @@ def explorer() -> None:
 
     # Downloads never rerun the page: a rerun raced the browser's request for the deferred file
     # and could leave the button spinning (about 1 in 40 downloads).
-    dl = st.columns(3)
-    dl[0].download_button("Responsibilities of this step (CSV)",
-                          data=lambda: export.responsibilities_csv(history, index, selection.row_numbers),
-                          file_name=f"responsibilities_step{index}.csv", mime="text/csv",
-                          help="γ of every point at this step, one row per point.",
-                          on_click="ignore")
+    st.download_button("Responsibilities of this step (CSV)",
+                       data=lambda: export.responsibilities_csv(history, index, selection.row_numbers),
+                       file_name=f"responsibilities_step{index}.csv", mime="text/csv",
+                       help="γ of every point at this step, one row per point.", on_click="ignore")
 
 
 explorer()

@@ -53,6 +53,13 @@ def data_digest(X: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+def fit_key(X: np.ndarray, options: FitOptions) -> str:
+    """The one key of a fit: a hash of the data's content and every option (caches, widget keys, the stepper)."""
+    digest = hashlib.blake2b(data_digest(X).encode(), digest_size=12)
+    digest.update(repr(sorted(asdict(options).items())).encode())
+    return digest.hexdigest()
+
+
 @st.cache_resource(max_entries=160, show_spinner=False)
 def _cached_fit(digest: str, _X: np.ndarray, options: FitOptions) -> em_core.History:
     FIT_CALLS["count"] += 1
@@ -83,7 +90,7 @@ def animation(X: np.ndarray, options: FitOptions, history: em_core.History, view
     The cache key is the fit's own key plus the view's projection, so a history
     and its animation always belong together.
     """
-    key = (data_digest(X), options, view.mode, tuple(view.columns or ()), lecture)
+    key = (fit_key(X, options), view.mode, tuple(view.columns or ()), lecture)
     return _cached_animation(key, history, view, level_kind, lecture)
 
 
@@ -97,6 +104,6 @@ def _cached_animation_html(key: tuple, _figure) -> str:
 def animation_html(X: np.ndarray, options: FitOptions, history: em_core.History, view) -> str:
     """The standalone HTML replay of a fit (plotly.js embedded), built once per fit and view."""
     figure = animation(X, options, history, view)
-    key = (data_digest(X), options, view.mode, tuple(view.columns or ()))
+    key = (fit_key(X, options), view.mode, tuple(view.columns or ()))
     return _cached_animation_html(key, figure)
 

@@ -153,10 +153,7 @@ def _uploaded_selection(sb) -> DataSelection | None:
     except csv_loader.CsvError as err:
         st.error(f"Could not use **{csv_loader.safe_label(name)}**: {csv_loader.safe_label(str(err))}")
         return None
-    numeric = list(table.numeric_columns)
-    if not numeric:
-        st.error("The file has no numeric column to fit. Upload a table with at least one column of numbers.")
-        return None
+    numeric = list(table.numeric_columns)  # never empty: load_csv refuses a table without numbers
     default_columns = csv_loader.default_feature_columns(table)
     chosen_key = f"columns::{name}::{len(st.session_state['upload_bytes'])}"
     if chosen_key not in st.session_state or not set(st.session_state[chosen_key]) <= set(numeric):

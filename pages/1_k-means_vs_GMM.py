@@ -30,7 +30,7 @@ history = pagekit.fit_or_stop(selection.X, options)
 view = pagekit.make_view(history, selection)
 kmeans_steps = compare.kmeans_step_indices(history)
 em_steps = compare.em_step_indices(history)
-fit_id = fitting.data_digest(selection.X)[:10] + str(hash(options) & 0xFFFFFF)
+fit_id = fitting.fit_key(selection.X, options)
 
 left, right = st.columns(2)
 with left:
