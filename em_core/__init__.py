@@ -10,6 +10,7 @@ from .kmeans import kmeans_plusplus, lloyd, nearest_centroid
 from .metrics import adjusted_rand_index, contingency_table, match_components, match_labels
 from .model import GaussianMixtureModel, n_parameters
 from .gaussian import expand_covariances
+from .density import component_log_densities_1d, mixture_log_density_1d, mixture_log_density_grid
 
 __all__ = [
     "FLAG_DESCRIPTIONS", "STEP_KINDS", "GaussianMixtureModel", "History", "Step",
