@@ -62,7 +62,7 @@ emviz_env() {
         local venv="$root/.venv"
         local base="${EMVIZ_PYTHON:-python3}"
         # A usable .venv: its python runs and has pip (a half-made one from an interrupted run is remade).
-        if ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
+        if ! "$venv/bin/python" -c 'import pip' >/dev/null 2>&1; then
             command -v "$base" >/dev/null 2>&1 || { emviz_say "no $base found: install Python 3.11 or newer"; return 1; }
             emviz_ensure_venv_module "$base" || return 1
             emviz_say "creating the project environment .venv (first run only)"
