@@ -81,11 +81,12 @@ emviz_env() {
     fi
     emviz_say "installing $req into $prefix (skipped next time unless a requirements file changes)"
     "$EMVIZ_PY" -m pip install -q --disable-pip-version-check -r "$root/$req" || return 1
-    printf '%s\n' "$want" >"$(emviz_stamp "$prefix" "$req")"
+    # A read-only environment just means pip runs again next time.
+    printf '%s\n' "$want" 2>/dev/null >"$(emviz_stamp "$prefix" "$req")" || true
     # What it includes with `-r other.txt` is installed too.
     local inc
     for inc in $(sed -n 's/^[[:space:]]*-r[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$root/$req"); do
-        [ -f "$root/$inc" ] && emviz_req_hash "$root" "$inc" >"$(emviz_stamp "$prefix" "$inc")"
+        [ -f "$root/$inc" ] && { emviz_req_hash "$root" "$inc" 2>/dev/null >"$(emviz_stamp "$prefix" "$inc")" || true; }
     done
     return 0
 }
