@@ -18,6 +18,17 @@ KIND_TITLES = {
     "e_step": "E-step",
     "m_step": "M-step",
 }
+#: Short labels of the step kinds, as on the animation slider (``"it 3 · M-step"``).
+KIND_LABELS = {"kmeans_assign": "assign", "kmeans_update": "update", "init": "init", "e_step": "E-step",
+               "m_step": "M-step"}
+#: What each kind of step does, as the picture's title says it.
+KIND_WHAT = {
+    "kmeans_assign": "k-means: assign every point to its nearest centroid",
+    "kmeans_update": "k-means: move every centroid to the mean of its points",
+    "init": "EM starts from these parameters",
+    "e_step": "E-step: responsibilities γ from the current π, μ, Σ",
+    "m_step": "M-step: new π, μ, Σ from the responsibilities γ",
+}
 
 INIT_SENTENCES = {
     "kmeans": "k-means labels turned into one-hot responsibilities, then one M-step",
@@ -56,6 +67,41 @@ def step_title(history: em_core.History, index: int) -> str:
     return f"{step_position(step)} · {what}"
 
 
+def step_label(step: em_core.Step) -> str:
+    """Short label of a step, as on the animation slider: ``"it 3 · M-step"``, ``"km 2 · assign"``."""
+    prefix = "km" if step.is_kmeans else "it"
+    return f"{prefix} {step.iteration} · {KIND_LABELS[step.kind]}"
+
+
+def figure_title(history: em_core.History, index: int) -> tuple[str, str]:
+    """Title and subtitle of a step's picture: what the step did, then where it stands.
+
+    E.g. ``("Iteration 3 · M-step: new π, μ, Σ from the responsibilities γ",
+    "step 9 of 20 · log-likelihood -1,234.56 · converged")``: step number,
+    log-likelihood (or k-means J) and the flags' short phrases.
+    """
+    step = history[index]
+    what = KIND_WHAT[step.kind]
+    if step.is_kmeans:
+        what = what.split(": ", 1)[1]
+        sub = f"k-means objective J = {step.kmeans_objective:,.4g}"
+    else:
+        sub = f"log-likelihood {step.log_likelihood:,.2f}"
+    flags = flag_phrases(step)
+    if flags:
+        sub += " · " + " · ".join(flags)
+    return f"{step_position(step)} · {what}", f"step {step.index} of {len(history) - 1} · {sub}"
+
+
+def responsibility_change(history: em_core.History, index: int) -> np.ndarray:
+    """How far each point's responsibilities moved at step ``index``: ``0.5 * sum_k |γ_nk − γ'_nk|``.
+
+    The total variation against the responsibilities in force one step earlier,
+    shape (N,), in [0, 1] (1 for a point that switched k-means cluster).
+    """
+    return 0.5 * np.abs(history.responsibilities(index) - history.responsibilities(index - 1)).sum(axis=1)
+
+
 def step_caption(history: em_core.History, index: int) -> str:
     """One or two sentences: what this step did and what changed since the previous one.
 
@@ -86,7 +132,7 @@ def step_caption(history: em_core.History, index: int) -> str:
             before = history.responsibilities(index - 1)
             after = history.responsibilities(index)
             switched = int((before.argmax(axis=1) != after.argmax(axis=1)).sum())
-            moved = 0.5 * np.abs(after - before).sum(axis=1)
+            moved = responsibility_change(history, index)
             changed = (f" Only the colours change: {switched} point(s) changed their most likely component; "
                        f"largest change in a point's responsibilities {moved.max():.2f}.")
         return (f"E-step: responsibilities γ recomputed from the current parameters; the bound is now tight "
