@@ -209,8 +209,8 @@ def step_content(index: int, *, history, view, level_kind: str = "sigma", color_
     ----------
     index : int
     history : em_core.History
-    view : figures.View or None
-        None for one-column data (a histogram).
+    view : figures.View
+        From :func:`emviz.figures.make_view`; a 1-D view draws the histogram picture.
     level_kind, color_mode, display_rows, selected_row, lecture, column_names
         As in :func:`emviz.figures.step_figure`.
 
@@ -228,22 +228,16 @@ def step_content(index: int, *, history, view, level_kind: str = "sigma", color_
     Every input is an argument, never a page global: the store that calls this
     is shared between sessions and outlives the run that made it.
     """
-    if view is None:
-        fig = figures.histogram_figure(history, index, lecture=lecture, display_rows=display_rows)
-    else:
-        fig = figures.step_figure(history, index, view, level_kind=level_kind, color_mode=color_mode,
-                                  display_rows=display_rows, selected_row=selected_row, lecture=lecture,
-                                  column_names=column_names)
+    picture = figures.step_picture(history, index, view, level_kind=level_kind, color_mode=color_mode,
+                                   display_rows=display_rows, selected_row=selected_row, lecture=lecture,
+                                   column_names=column_names, note_in_figure=not lecture)
+    fig = picture.figure
     fig.update_layout(width=None, autosize=True)
-    note = ""
     if lecture:
-        note = next((a.text for a in fig.layout.annotations if a.name == "step note"), "")
-        # update_layout(annotations=[...]) would merge into the old list, not replace it.
-        fig.layout.annotations = [a for a in fig.layout.annotations if a.name != "step note"]
         fig.update_layout(title=None, height=560, margin={"t": 40, "b": 90})
     words = {"title": explain.step_title(history, index), "caption": explain.step_caption(history, index),
              "flags": explain.flag_notices(history[index]),
-             "note": note}
+             "note": picture.note if lecture else ""}
     return fig, words
 
 

@@ -251,6 +251,20 @@ def test_selected_row_is_ringed(hist2d, view2d):
         F.step_figure(hist2d, -1, view2d, selected_row=hist2d.n_samples)
 
 
+def test_step_picture_returns_the_note_it_draws(hist2d, view2d, hist1d):
+    """The note is a value of the picture, not something to find in the figure by name."""
+    from emviz import explain
+    for history, view in ((hist2d, view2d), (hist1d, F.make_view(hist1d))):
+        for i in (0, history.first_em_index, _index_of(history, "e_step", 1), _index_of(history, "m_step", 1)):
+            picture = F.step_picture(history, i, view)
+            drawn = [a.text for a in picture.figure.layout.annotations if a.name == "step note"]
+            assert drawn == [picture.note] and picture.note
+            assert picture.figure.layout.title.text == explain.figure_title(history, i)[0]
+            aside = F.step_picture(history, i, view, note_in_figure=False)
+            assert aside.note == picture.note and not aside.figure.layout.annotations
+            assert aside.figure.data == picture.figure.data
+
+
 # --------------------------------------------------------------------------- hover and subsampling
 def test_point_hover_shows_row_coordinates_and_responsibilities(hist2d, view2d):
     i = _index_of(hist2d, "e_step", 2)
@@ -402,7 +416,7 @@ def test_every_kind_of_figure_passes_plotly_validation(hist2d, view2d, hist1d, m
     # Figures are assembled unvalidated for speed; this checks every property name and value.
     unvalidated = F.step_figure(hist2d, _index_of(hist2d, "m_step", 1), view2d, selected_row=3)
     go.Figure(unvalidated.to_dict())
-    monkeypatch.setattr(F, "VALIDATE", True)
+    monkeypatch.setattr(F.style, "VALIDATE", True)
     for i in (0, 1, hist2d.first_em_index, _index_of(hist2d, "e_step", 1), _index_of(hist2d, "m_step", 1)):
         F.step_figure(hist2d, i, view2d, selected_row=3)
         F.step_figure(hist2d, i, view2d, color_mode="uncertainty", level_kind="mass", levels=(0.5, 0.9),

@@ -137,5 +137,5 @@ def test_step_content_moves_the_note_beside_the_chart_in_lecture_mode(fit):
 def test_step_content_draws_one_column_data_as_a_histogram():
     X = np.random.default_rng(0).normal(size=(80, 1))
     history = em_core.fit_history(X, 2, seed=0)
-    figure, _ = stepper.step_content(1, history=history, view=None)
+    figure, _ = stepper.step_content(1, history=history, view=figures.make_view(history))
     assert any(trace.type == "bar" for trace in figure.data)
