@@ -59,8 +59,8 @@ ui.show_messages(selection)
 with st.spinner("Fitting the mixture…"):
     history = pagekit.fit_or_stop(selection.X, options)
 
-view = figures.make_view(history, mode=view_mode, columns=view_columns, column_names=selection.feature_names) \
-    if d > 1 else None
+# Every shape of data has a view (1-D: histograms); the stepper, the animation and the exports dispatch on it.
+view = figures.make_view(history, mode=view_mode, columns=view_columns, column_names=selection.feature_names)
 fit_key = fitting.fit_key(selection.X, options)
 if st.session_state.get("fit_key") != fit_key:
     # A new fit starts mid-way through EM so the first screen shows colours and ellipses.
@@ -166,19 +166,16 @@ explorer()
 
 st.divider()
 st.subheader("Replay and export")
-if view is not None and st.toggle("Show the client-side animation", key="show_animation",
-                                  help="Every step sent once to your browser; its own slider and Play button "
-                                       "run without the server."):
+if st.toggle("Show the client-side animation", key="show_animation",
+             help="Every step sent once to your browser; its own slider and Play button run without the server."):
     with st.spinner("Building one frame per step…"):
         animated = fitting.animation(selection.X, options, history, view, level_kind=level_kind, lecture=lecture)
     st.plotly_chart(animated, key="animation_chart")
 cols = st.columns(3)
-if view is not None:
-    cols[0].download_button("Download HTML animation",
-                            data=lambda: fitting.animation_html(selection.X, options, history, view),
-                            file_name="emviz_animation.html", mime="text/html",
-                            help="One self-contained file that replays every step offline.",
-                            on_click="ignore")
+cols[0].download_button("Download HTML animation",
+                        data=lambda: fitting.animation_html(selection.X, options, history, view),
+                        file_name="emviz_animation.html", mime="text/html",
+                        help="One self-contained file that replays every step offline.", on_click="ignore")
 cols[1].download_button("Download history (CSV)", data=lambda: export.history_csv(history, selection.feature_names),
                         file_name="emviz_history.csv", mime="text/csv",
                         help="Every step's weights, means, covariances and log-likelihood.",

@@ -189,3 +189,18 @@ def test_one_column_data_shows_a_histogram():
     assert any(t["type"] == "bar" for t in frame["data"]), "one-column data is drawn as a histogram"
     _browser_reports(at, at.session_state["step"] + 1)
     assert not at.exception
+
+
+def test_one_column_data_names_its_axis_and_offers_the_html_animation():
+    at = _run({"dataset": "bimodal_1d"})
+    data = _stepper(at)
+    frame = data["frames"][str(data["step"])]
+    assert frame["layout"]["xaxis"]["title"]["text"] == "x", "the axis says the column's name, not x1"
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert "Download HTML animation" in labels, labels
+    charts_before = len(at.get("plotly_chart"))
+    at.toggle(key="show_animation").set_value(True).run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert len(at.get("plotly_chart")) == charts_before + 1 and len(spec["frames"]) == data["n"]
+    assert spec["layout"]["xaxis"]["title"]["text"] == "x"

@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 import em_core
+from emviz import export
 from emviz import figures as F
 from emviz.ellipse_levels import ELLIPSE_LEVELS
 from emviz.palette import component_colors, mix_colors, to_rgb
@@ -343,6 +344,22 @@ def test_histogram_axes_fixed_and_kmeans_centroids_are_lines(hist1d):
     assert [t.name for t in F.step_figure(hist1d, 3, view).data] == [t.name for t in figs[3].data]
 
 
+def test_one_column_view_names_its_axis_colours_by_uncertainty_and_rings_the_selected_row(hist1d):
+    """1-D goes through the same dispatch as 2-D: column name, colour mode and selected row all reach the picture."""
+    view = F.make_view(hist1d, column_names=["height"])
+    i = _index_of(hist1d, "e_step", 1)
+    fig = F.step_figure(hist1d, i, view, color_mode="uncertainty", selected_row=7)
+    assert fig.layout.xaxis.title.text == "height"
+    points = _trace(fig, "points")
+    assert "height = %{x" in points.hovertemplate
+    np.testing.assert_allclose(points.marker.color, 1.0 - hist1d.responsibilities(i).max(axis=1))
+    assert points.marker.showscale and points.marker.cmax == pytest.approx(0.5)
+    ring = _trace(fig, "selected row")
+    assert ring.x[0] == pytest.approx(hist1d.X[7, 0]) and ring.y[0] == pytest.approx(points.y[7])
+    assert ring.text[0] == "row 7" and ring.customdata[0][0] == 7
+    assert len(fig.data) == len(F.step_figure(hist1d, i, view).data) + 1
+
+
 # --------------------------------------------------------------------------- animation
 def test_animation_has_one_frame_per_step_with_constant_traces(hist2d, view2d, tmp_path):
     fig = F.animation_figure(hist2d, view2d)
@@ -368,6 +385,16 @@ def test_animation_subsamples_and_animates_1d(hist1d):
     assert len(fig.frames) == len(hist1d)
     assert len(_trace(fig, "points").x) == 100
     assert all(len(frame.data) == len(fig.data) for frame in fig.frames)
+
+
+def test_one_column_data_has_an_html_animation(hist1d):
+    view = F.make_view(hist1d, column_names=["height"])
+    fig = F.animation_figure(hist1d, view, max_points=50, column_names=view.column_names)
+    assert fig.layout.xaxis.title.text == "height"
+    assert [s.label for s in fig.layout.sliders[0].steps] == [F.step_label(s) for s in hist1d]
+    html = export.animation_html(fig)
+    assert "<html>" in html and "addFrames" in html and 'src="https://cdn.plot.ly' not in html
+    assert html.count('"name":"mixture"') >= len(hist1d)
 
 
 # --------------------------------------------------------------------------- side panels and table

@@ -139,3 +139,17 @@ def test_step_content_draws_one_column_data_as_a_histogram():
     history = em_core.fit_history(X, 2, seed=0)
     figure, _ = stepper.step_content(1, history=history, view=figures.make_view(history))
     assert any(trace.type == "bar" for trace in figure.data)
+
+
+def test_one_column_steps_keep_the_column_name_the_colour_mode_and_the_selected_row():
+    X = np.random.default_rng(0).normal(size=(80, 1))
+    history = em_core.fit_history(X, 2, seed=0)
+    view = figures.make_view(history, column_names=["x"])
+    index = history.indices_of("e_step")[0]
+    figure, words = stepper.step_content(index, history=history, view=view, color_mode="uncertainty",
+                                         selected_row=4, column_names=["x"], lecture=True)
+    assert figure.layout.xaxis.title.text == "x"
+    points = next(t for t in figure.data if t.name == "points")
+    assert points.marker.colorscale and points.marker.showscale
+    assert [t.meta["row"] for t in figure.data if t.name == "selected row"] == [4]
+    assert words["note"].startswith("Curves: each π_k N(x | μ_k, σ_k²)") and not figure.layout.annotations
