@@ -3,6 +3,7 @@
 Imports numpy and scipy only. The entry point is :func:`fit_history`.
 """
 
+from .bound import bound_along_path
 from .em import fit_history
 from .geometry import chi2_radius, column_projection, ellipse_outline, mass_for_sigma, pca, project_mixture
 from .history import FLAG_DESCRIPTIONS, STEP_KINDS, History, Step, posterior
@@ -14,7 +15,7 @@ from .density import component_log_densities_1d, mixture_log_density_1d, mixture
 
 __all__ = [
     "FLAG_DESCRIPTIONS", "STEP_KINDS", "GaussianMixtureModel", "History", "Step",
-    "adjusted_rand_index", "chi2_radius", "column_projection", "contingency_table", "ellipse_outline",
+    "adjusted_rand_index", "bound_along_path", "chi2_radius", "column_projection", "contingency_table", "ellipse_outline",
     "expand_covariances", "fit_history", "kmeans_plusplus", "lloyd", "mass_for_sigma", "match_components",
     "match_labels", "n_parameters", "nearest_centroid", "pca", "posterior", "project_mixture",
 ]
