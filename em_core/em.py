@@ -10,10 +10,14 @@ with almost no cancellation (the new mean is close to the old one); in the
 rare iteration where it is not, the pass is repeated with the new means as the
 shift (``_RESHIFT_ABOVE``).
 
-The chunks run on a small thread pool (``_chunks.map_chunks``); each returns
-its own partial sums, added up in chunk order, so a fit is bit-identical
-whatever the number of threads. Each parameter set is factored (Cholesky)
-once, and the factors serve both its lower bound and its E-step.
+Every pass is a chunk kernel (``_em_chunk``, ``_initial_chunk_moments``) run
+by a row source (``_rows``): on a numpy array the chunks run on a small
+thread pool (``_chunks.map_chunks``), on a Dask array on the blocks' workers,
+each block cut into the same chunks. Each returns its own partial sums,
+added up in chunk (block) order, so a numpy fit is bit-identical whatever
+the number of threads, and a Dask fit differs from it only by the order of
+the final additions. Each parameter set is factored (Cholesky) once, and the
+factors serve both its lower bound and its E-step.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validation as v
-from ._chunks import map_chunks
+from ._resp import initial_chunk
+from ._rows import as_rows, data_mean
 from .gaussian import (
     CovarianceFactors,
     centred,
@@ -87,53 +92,67 @@ def _chunk_moments(diff: np.ndarray, resp: np.ndarray, log_resp: np.ndarray | No
     return resp.sum(axis=1), weighted.sum(axis=2), scatter, entropy
 
 
-def _reduce(stats: _Statistics, parts) -> _Statistics:
-    """Add up per-chunk moments in chunk order (the same order whatever thread made them)."""
-    for counts, sum_diff, scatter, entropy in parts:
-        stats.counts += counts
-        stats.sum_diff += sum_diff
-        stats.scatter_shift += scatter
-        stats.entropy += entropy
-    return stats
+def _combine_moments(parts):
+    """Add up per-chunk moments in chunk order (the same order whatever thread or worker made them)."""
+    counts, sum_diff, scatter, entropy = (np.array(a, dtype=float, copy=True) for a in parts[0])
+    for part in parts[1:]:
+        counts += part[0]
+        sum_diff += part[1]
+        scatter += part[2]
+        entropy += part[3]
+    return counts, sum_diff, scatter, float(entropy)
 
 
-def _empty_statistics(shift: np.ndarray) -> _Statistics:
-    K, d = shift.shape
-    return _Statistics(0.0, np.zeros(K), shift.copy(), np.zeros((K, d)), np.zeros((K, d, d)), 0.0)
+def _statistics(shift: np.ndarray, log_likelihood: float, moments) -> _Statistics:
+    counts, sum_diff, scatter, entropy = moments
+    return _Statistics(log_likelihood, counts, shift.copy(), sum_diff, scatter, entropy)
 
 
-def _em_pass(X, weights, means, factors: CovarianceFactors, with_statistics=True,
+# Chunk kernels: module-level so that Dask can send them to its workers (see _rows). -------------
+
+def _em_chunk(X_chunk, start, log_weights, means, factors: CovarianceFactors, with_statistics, shift):
+    """One chunk's E-step: its log-likelihood and (optionally) its share of the M-step's statistics."""
+    diff = centred(X_chunk, means)
+    resp, log_resp, log_norm = normalise_log_joint(log_joint(diff, log_weights, factors))
+    moments = None
+    if with_statistics:
+        about = diff if shift is None else centred(X_chunk, shift)
+        moments = _chunk_moments(about, resp, log_resp)
+    return float(log_norm.sum()), moments
+
+
+def _combine_em(parts):
+    log_likelihood = 0.0
+    for part in parts:  # chunk order: deterministic
+        log_likelihood += part[0]
+    moments = _combine_moments([part[1] for part in parts]) if parts[0][1] is not None else None
+    return log_likelihood, moments
+
+
+def _initial_chunk_moments(X_chunk, start, spec, n_components, shift):
+    """Statistics of the initial responsibilities ``spec`` (see ``_resp``) on one chunk."""
+    return _chunk_moments(centred(X_chunk, shift), initial_chunk(X_chunk, start, spec, n_components), None)
+
+
+def _em_pass(rows, weights, means, factors: CovarianceFactors, with_statistics=True,
              shift=None) -> _Statistics:
     """One E-step over all rows: the log-likelihood and (optionally) the M-step's statistics.
 
     The statistics are taken about ``shift`` (the ``c_k``), by default the current means.
     """
-    log_weights = np.log(weights)
-
-    def chunk_pass(rows):
-        diff = centred(X[rows], means)
-        resp, log_resp, log_norm = normalise_log_joint(log_joint(diff, log_weights, factors))
-        moments = None
-        if with_statistics:
-            about = diff if shift is None else centred(X[rows], shift)
-            moments = _chunk_moments(about, resp, log_resp)
-        return float(log_norm.sum()), moments
-
-    parts = map_chunks(chunk_pass, X.shape[0])
-    stats = _empty_statistics(means if shift is None else shift)
-    stats.log_likelihood = float(sum(part[0] for part in parts))  # chunk order: deterministic
-    if with_statistics:
-        _reduce(stats, (part[1] for part in parts))
-    return stats
+    log_likelihood, moments = rows.run(_em_chunk, _combine_em, np.log(weights), means, factors,
+                                       with_statistics, shift)
+    shift = means if shift is None else shift
+    if moments is None:
+        K, d = shift.shape
+        moments = (np.zeros(K), np.zeros((K, d)), np.zeros((K, d, d)), 0.0)
+    return _statistics(shift, log_likelihood, moments)
 
 
-def _statistics_of(X, resp_rows, shift) -> _Statistics:
-    """Statistics of a given responsibility matrix (``resp_rows(slice) -> (n, K) chunk``)."""
-
-    def chunk_pass(rows):
-        return _chunk_moments(centred(X[rows], shift), np.ascontiguousarray(resp_rows(rows).T), None)
-
-    return _reduce(_empty_statistics(shift), map_chunks(chunk_pass, X.shape[0]))
+def _statistics_of(rows, spec, shift) -> _Statistics:
+    """Statistics of the initial responsibilities ``spec`` about ``shift``."""
+    return _statistics(shift, 0.0, rows.run(_initial_chunk_moments, _combine_moments, spec, shift.shape[0],
+                                            shift))
 
 
 def _m_step(stats: _Statistics, previous_means, previous_covariances, covariance_type, reg_covar,
@@ -198,19 +217,29 @@ def _lower_bound(stats: _Statistics, weights, means, factors: CovarianceFactors)
                  + stats.entropy)
 
 
-def _data_covariances(X, covariance_type, n_components, reg_covar):
-    """The data's own covariance in the shape of ``covariance_type``, for every component."""
-    d = X.shape[1]
-    centred = X - X.mean(axis=0)
-    cov = centred.T @ centred / X.shape[0]
-    cov[np.diag_indices(d)] += reg_covar
-    if covariance_type == "full":
-        return np.broadcast_to(cov, (n_components, d, d)).copy()
-    if covariance_type == "tied":
-        return cov
-    if covariance_type == "diag":
-        return np.tile(np.diag(cov), (n_components, 1))
-    return np.full(n_components, np.diag(cov).mean())
+def _data_covariances(rows, mean, covariance_type, n_components, reg_covar):
+    """The data's own covariance in the shape of ``covariance_type``, for every component.
+
+    One pass about the data's mean. Returns it with ``reg_covar`` added and
+    without (to flag a singular data covariance as the M-step would).
+    """
+    d = rows.n_features
+    counts, _, scatter, _ = rows.run(_initial_chunk_moments, _combine_moments, ("uniform", None), 1,
+                                     mean[None, :])
+    raw = scatter[0] / counts[0]
+    regularised = raw.copy()
+    regularised[np.diag_indices(d)] += reg_covar
+
+    def shaped(cov):
+        if covariance_type == "full":
+            return np.broadcast_to(cov, (n_components, d, d)).copy()
+        if covariance_type == "tied":
+            return cov
+        if covariance_type == "diag":
+            return np.tile(np.diag(cov), (n_components, 1))
+        return np.full(n_components, np.diag(cov).mean())
+
+    return shaped(regularised), shaped(raw)
 
 
 def _add_components(flags: dict, name: str, components) -> None:
@@ -221,24 +250,34 @@ def _add_components(flags: dict, name: str, components) -> None:
 
 def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_iter=100, tol=1e-3,
                 reg_covar=1e-6, seed=None, n_init=1, weights_init=None, means_init=None,
-                covariances_init=None, kmeans_max_iter=300) -> History:
+                covariances_init=None, kmeans_max_iter=300, on_step=None) -> History:
     """Fit a Gaussian mixture by EM and record every step of the way.
 
     Parameters
     ----------
-    X : array_like of shape (n_samples, n_features)
-        Finite numeric data.
+    X : array_like or dask.array.Array of shape (n_samples, n_features)
+        Finite numeric data. A Dask array (chunked by rows; its columns are
+        rechunked into one block if they are not) is fitted where its blocks
+        live: every pass runs per block with the same chunk kernels as for
+        numpy, only K x d x d-sized sums come back, and the history is the
+        numpy one up to rounding (1e-10 relative). The history's ``X`` is then
+        the Dask array and its responsibilities are lazy Dask arrays.
     n_components : int
         Number of mixture components K (1 <= K <= n_samples).
     covariance_type : {"full", "tied", "diag", "spherical"}
         Same meaning as in scikit-learn.
     init : {"kmeans", "kmeans++", "random_points", "random_resp", "given"}
         ``kmeans``: k-means++ seeding then Lloyd's algorithm (best of ``n_init``),
-        whose labels become one-hot responsibilities for one M-step.
+        whose labels become one-hot responsibilities for one M-step. The seeds
+        are drawn from a seeded sample of 65,536 rows when there are more (on
+        numpy and Dask alike, so both record the same history; see
+        ``kmeans.best_of_restarts`` for why this rather than k-means||).
         ``kmeans++``: the seeds alone, their nearest-seed partition then one M-step.
         ``random_points``: K distinct data rows as means, the data covariance for
         every component, equal weights. ``random_resp``: random responsibilities
-        then one M-step. ``given``: ``weights_init``, ``means_init`` and
+        then one M-step; each row's are a function of the seed and the row's
+        number (a counter-based generator), so numpy chunks and Dask blocks
+        draw the same numbers without an N x K array anywhere. ``given``: ``weights_init``, ``means_init`` and
         ``covariances_init`` (scikit-learn's attribute shapes).
     max_iter : int
         Maximum number of EM iterations (each an E-step and an M-step).
@@ -256,6 +295,9 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
         Initial parameters for ``init="given"``.
     kmeans_max_iter : int
         Maximum number of Lloyd rounds.
+    on_step : callable, optional
+        Called with every ``Step`` as soon as it is recorded (progress reports:
+        the command line prints one line per M-step); its result is ignored.
 
     Returns
     -------
@@ -284,8 +326,8 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
     kmeans_max_iter = v.check_number("kmeans_max_iter", kmeans_max_iter, minimum=1, integer=True)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
         raise ValueError(f"seed must be a non-negative whole number or None; got {seed!r}.")
-    X = v.check_data(X, K)
-    n, d = X.shape
+    rows = as_rows(X, K)
+    n, d = rows.n_samples, rows.n_features
     given = None
     if init == "given":
         given = v.check_given_parameters(weights_init, means_init, covariances_init, covariance_type, K, d)
@@ -294,14 +336,22 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
                    reg_covar=reg_covar, seed=seed, n_init=n_init, kmeans_max_iter=kmeans_max_iter)
 
     steps = []
+
+    def add_step(*args, **kwargs):
+        steps.append(make_step(len(steps), *args, **kwargs))
+        if on_step is not None:
+            on_step(steps[-1])
+
     restart_objectives: list[float] = []
     kmeans_converged = None
-    data_mean = X.mean(axis=0)
-    shift = np.broadcast_to(data_mean, (K, d)).copy()
+
+    def shift():
+        """The data mean for every component (one pass; the k-means inits never need it)."""
+        return np.broadcast_to(data_mean(rows), (K, d)).copy()
 
     # Initial responsibilities and parameters -----------------------------------
     if init in ("kmeans", "kmeans++"):
-        run, restart_objectives = best_of_restarts(X, K, rng, n_init, kmeans_max_iter,
+        run, restart_objectives = best_of_restarts(rows, K, rng, n_init, kmeans_max_iter,
                                                    lloyd_iterations=(init == "kmeans"))
         kmeans_converged = run.converged if init == "kmeans" else None
         for record in run.records:
@@ -313,82 +363,78 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
             # The spread of each hard cluster about the record's centroids (gathered by lloyd).
             covs = covariances_from_scatter(record.counts + _COUNT_GUARD, record.scatter, covariance_type,
                                             reg_covar)
-            steps.append(make_step(len(steps), record.kind, record.iteration, record.counts / n,
-                                   record.centroids, covs, record.counts,
-                                   kmeans_objective=record.objective, flags=flags))
-        init_resp = ("labels", run.labels)
-        eye = np.eye(K)
+            add_step(record.kind, record.iteration, record.counts / n, record.centroids, covs, record.counts,
+                     kmeans_objective=record.objective, flags=flags)
+        # The last assignment's labels, as the nearest of its centroids: recomputed per chunk, never stored.
+        init_resp = ("nearest", run.assigned_to)
         # Moments about the final centroids, not the data mean: the scatter about the new
         # means is S_c - (2 N_k - n_k) delta delta^T, which cancels when a tight cluster lies far
         # from the shift c (a lone point 30 units from the mean lost its 1e-6 variance to it).
-        stats = _statistics_of(X, lambda rows: eye[run.labels[rows]], run.records[-1].centroids)
+        stats = _statistics_of(rows, init_resp, run.records[-1].centroids)
         weights, means, covariances, init_flags = _m_step(stats, None, None, covariance_type, reg_covar, n)
     elif init == "random_resp":
-        matrix = rng.random((n, K))
-        matrix /= matrix.sum(axis=1, keepdims=True)
-        matrix.setflags(write=False)
-        init_resp = ("matrix", matrix)
-        stats = _statistics_of(X, lambda rows: matrix[rows], shift)
+        # A key, not an N x K matrix: each chunk (or Dask block) draws its own rows' numbers
+        # from it (see _resp.random_responsibilities), the same numbers on every row source.
+        init_resp = ("random", int(rng.integers(2 ** 63)))
+        stats = _statistics_of(rows, init_resp, shift())
         weights, means, covariances, init_flags = _m_step(stats, None, None, covariance_type, reg_covar, n)
     else:
+        centre = shift()
         if init == "random_points":
             chosen = np.sort(rng.choice(n, size=K, replace=False))
-            means = X[chosen].copy()
+            means = rows.take(chosen)
             weights = np.full(K, 1.0 / K)
-            covariances = _data_covariances(X, covariance_type, K, reg_covar)
+            covariances, raw = _data_covariances(rows, centre[0], covariance_type, K, reg_covar)
             # The data covariance itself may be singular (a constant column, collinear
             # or duplicated points): flag it as the M-step would.
-            regularised = _needs_regularisation(_data_covariances(X, covariance_type, K, 0.0),
-                                                covariance_type, K, d, reg_covar)
+            regularised = _needs_regularisation(raw, covariance_type, K, d, reg_covar)
         else:
             weights, means, covariances = given
             regularised = []
         init_resp = ("uniform", None)
-        stats = _statistics_of(X, lambda rows: np.full((rows.stop - rows.start, K), 1.0 / K), shift)
+        stats = _statistics_of(rows, init_resp, centre)
         init_flags = {"component_regularised": regularised} if regularised else {}
 
     # EM ------------------------------------------------------------------------
     # Each parameter set is factored once; the bound and the E-step share the factors.
     factors = covariance_factors(covariances, covariance_type, d)
     init_bound = _lower_bound(stats, weights, means, factors)
-    current = _em_pass(X, weights, means, factors)
+    current = _em_pass(rows, weights, means, factors)
     _add_components(init_flags, "component_regularised", factors.jittered)
-    steps.append(make_step(len(steps), "init", 0, weights, means, covariances,
-                           stats.counts, log_likelihood=current.log_likelihood, lower_bound=init_bound,
-                           flags=init_flags))
+    add_step("init", 0, weights, means, covariances, stats.counts, log_likelihood=current.log_likelihood,
+             lower_bound=init_bound, flags=init_flags)
     converged = False
     n_iter = 0
     for iteration in range(1, max_iter + 1):
         # The bound with the E-step's own responsibilities, computed rather than assumed: that it
         # equals the log-likelihood (to rounding) is what the theory page's table demonstrates.
         e_bound = _lower_bound(current, weights, means, factors)
-        steps.append(make_step(len(steps), "e_step", iteration, weights, means, covariances, current.counts,
-                               log_likelihood=current.log_likelihood, lower_bound=e_bound))
+        add_step("e_step", iteration, weights, means, covariances, current.counts,
+                 log_likelihood=current.log_likelihood, lower_bound=e_bound)
         new_weights, new_means, new_covariances, flags = _m_step(
             current, means, covariances, covariance_type, reg_covar, n)
         if _cancels(current, new_means, reg_covar):
             # Same responsibilities (the E-step is deterministic), moments about the new
             # means: one more pass, and the scatter keeps its digits.
-            current = _em_pass(X, weights, means, factors, shift=new_means)
+            current = _em_pass(rows, weights, means, factors, shift=new_means)
             new_weights, new_means, new_covariances, flags = _m_step(
                 current, means, covariances, covariance_type, reg_covar, n)
         factors = covariance_factors(new_covariances, covariance_type, d)
         bound = _lower_bound(current, new_weights, new_means, factors)
-        following = _em_pass(X, new_weights, new_means, factors, with_statistics=iteration < max_iter)
+        following = _em_pass(rows, new_weights, new_means, factors, with_statistics=iteration < max_iter)
         _add_components(flags, "component_regularised", factors.jittered)
         n_iter = iteration
         change = (following.log_likelihood - current.log_likelihood) / n
         converged = bool(abs(change) < tol)
         if converged:
             flags["converged"] = ()
-        steps.append(make_step(len(steps), "m_step", iteration, new_weights, new_means, new_covariances,
-                               current.counts, log_likelihood=following.log_likelihood, lower_bound=bound,
-                               flags=flags))
+        add_step("m_step", iteration, new_weights, new_means, new_covariances, current.counts,
+                 log_likelihood=following.log_likelihood, lower_bound=bound, flags=flags)
         weights, means, covariances, current = new_weights, new_means, new_covariances, following
         if converged:
             break
 
-    return History(X, steps, covariance_type=covariance_type, n_components=K, init=init,
+    return History(rows.X, steps, covariance_type=covariance_type, n_components=K, init=init,
                    converged=converged, n_iter=n_iter, init_responsibilities=init_resp,
                    kmeans_restart_objectives=restart_objectives, kmeans_converged=kmeans_converged,
                    options=options)

@@ -263,12 +263,6 @@ def log_gaussian(X: np.ndarray, means: np.ndarray, factors: CovarianceFactors) -
     return log_joint(centred(X, means), np.zeros(means.shape[0]), factors).T
 
 
-def logsumexp_rows(a: np.ndarray) -> np.ndarray:
-    """``log(sum(exp(a), axis=1))`` computed stably (rows of finite values)."""
-    peak = a.max(axis=1)
-    return np.log(np.exp(a - peak[:, None]).sum(axis=1)) + peak
-
-
 def expand_covariances(covariances: np.ndarray, covariance_type: str, n_components: int,
                        n_features: int) -> np.ndarray:
     """Every component's covariance as a full (K, d, d) array."""

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
 
-from ._chunks import map_chunks, row_chunks  # noqa: F401  (row_chunks: re-exported)
-from .gaussian import centred, covariance_factors, log_joint, normalise_log_joint
-from .kmeans import nearest_centroid
+from ._resp import hard_chunk, initial_chunk, posterior_chunk
+from ._rows import NumpyRows, is_dask_array
+from .gaussian import covariance_factors
 from .model import GaussianMixtureModel
 
 STEP_KINDS = ("kmeans_assign", "kmeans_update", "init", "e_step", "m_step")
@@ -39,15 +40,7 @@ def posterior(X: np.ndarray, weights: np.ndarray, means: np.ndarray, covariances
     X = np.asarray(X, dtype=float)
     means = np.asarray(means, dtype=float)
     factors = covariance_factors(covariances, covariance_type, means.shape[1])
-    log_weights = np.log(weights)
-    out = np.empty((X.shape[0], means.shape[0]))
-
-    def chunk_pass(rows):
-        # Each chunk writes its own rows of ``out``: no two threads touch the same memory.
-        out[rows] = normalise_log_joint(log_joint(centred(X[rows], means), log_weights, factors))[0].T
-
-    map_chunks(chunk_pass, X.shape[0])
-    return out
+    return NumpyRows(X).per_row(posterior_chunk, means.shape[0], np.log(weights), means, factors)
 
 
 @dataclass(frozen=True)
@@ -120,11 +113,21 @@ class History(Sequence):
 
     Responsibilities are not stored per step (that would cost N x K memory per
     step); ``responsibilities(i)`` recomputes them from the stored parameters.
+    The last few are cached; the cache is guarded by a lock, because one
+    history is shared by every session of the app (Streamlit's resource cache).
 
     Attributes
     ----------
-    X : numpy.ndarray
-        The (read-only) data the history was fitted on.
+    X : numpy.ndarray or dask.array.Array
+        The (read-only) data the history was fitted on; for a history read by
+        :func:`em_core.load_history`, its display sample.
+    row_numbers : numpy.ndarray of int or None
+        The numbers of ``X``'s rows among the fitted rows when ``X`` is a display
+        sample; None when ``X`` holds every fitted row.
+    n_samples_total : int
+        Number of rows the fit used (``n_samples`` unless ``X`` is a sample).
+    column_names : tuple of str or None
+        Names of the fitted columns, when known.
     covariance_type, init : str
     n_components : int
     converged : bool
@@ -139,8 +142,11 @@ class History(Sequence):
 
     def __init__(self, X, steps, *, covariance_type, n_components, init, converged, n_iter,
                  init_responsibilities, kmeans_restart_objectives=(), kmeans_converged=None,
-                 options=None):
+                 options=None, row_numbers=None, n_samples_total=None, column_names=None):
         self.X = X
+        self.row_numbers = row_numbers
+        self.n_samples_total = int(X.shape[0] if n_samples_total is None else n_samples_total)
+        self.column_names = None if column_names is None else tuple(str(c) for c in column_names)
         self._steps = tuple(steps)
         self.covariance_type = covariance_type
         self.n_components = n_components
@@ -150,9 +156,20 @@ class History(Sequence):
         self.kmeans_restart_objectives = tuple(float(j) for j in kmeans_restart_objectives)
         self.kmeans_converged = kmeans_converged
         self.options = MappingProxyType(dict(options or {}))
-        # ("labels", int array) | ("matrix", N x K array) | ("uniform", None)
+        # ("nearest", centroids) | ("random", key) | ("uniform", None): see em_core._resp.
         self._init_responsibilities = init_responsibilities
         self._cache: dict[int, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def __getstate__(self):
+        # A lock cannot be pickled, and a cache is not worth pickling.
+        state = self.__dict__.copy()
+        del state["_lock"], state["_cache"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._cache, self._lock = {}, threading.Lock()
 
     # Sequence protocol -------------------------------------------------
     def __len__(self) -> int:
@@ -207,7 +224,7 @@ class History(Sequence):
             index -= 1
         return index
 
-    def responsibilities(self, index: int) -> np.ndarray:
+    def responsibilities(self, index: int):
         """The N x K responsibilities in force at step ``index`` (one-hot for k-means).
 
         Parameters
@@ -217,41 +234,72 @@ class History(Sequence):
 
         Returns
         -------
-        numpy.ndarray of shape (N, K), read-only
+        numpy.ndarray of shape (N, K), read-only, or dask.array.Array
+            For a history fitted on a Dask array, a lazy Dask array of the same
+            shape, computed block by block on the workers when asked (``.compute()``
+            on a slice, or a reduction): its rows never travel to this process
+            unless you ask for them. For a loaded history, the rows of its sample.
+
+        Notes
+        -----
+        Thread-safe: the cache of the last four results is read and written
+        under a lock; two threads asking for the same step may both compute it,
+        but both get the object that was cached first.
         """
         index = range(len(self))[index]
         source = self._source_index(index)
-        if source not in self._cache:
-            if len(self._cache) >= 4:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[source] = self._compute_responsibilities(source)
-        return self._cache[source]
+        with self._lock:
+            cached = self._cache.get(source)
+        if cached is not None:
+            return cached
+        computed = self._compute_responsibilities(source)  # outside the lock: others keep reading
+        with self._lock:
+            if source not in self._cache:
+                while len(self._cache) >= 4:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[source] = computed
+            return self._cache[source]
 
-    def _compute_responsibilities(self, source: int) -> np.ndarray:
+    def _compute_responsibilities(self, source: int):
         step = self._steps[source]
         K = self.n_components
         if step.kind == "kmeans_assign":
-            labels, _ = nearest_centroid(self.X, np.asarray(step.means))
-            out = np.zeros((self.n_samples, K))
-            out[np.arange(self.n_samples), labels] = 1.0
+            kernel, args = hard_chunk, (np.asarray(step.means), K)
         elif step.kind == "init":
-            kind, payload = self._init_responsibilities
-            if kind == "labels":
-                out = np.zeros((self.n_samples, K))
-                out[np.arange(self.n_samples), payload] = 1.0
-            elif kind == "matrix":
-                out = np.array(payload, dtype=float)
-            else:
-                out = np.full((self.n_samples, K), 1.0 / K)
+            kernel, args = initial_chunk, (self._init_responsibilities, K, self.row_numbers)
         else:
-            out = posterior(self.X, np.asarray(step.weights), np.asarray(step.means),
-                            np.asarray(step.covariances), self.covariance_type)
+            factors = covariance_factors(step.covariances, self.covariance_type, self.n_features)
+            kernel, args = posterior_chunk, (np.log(step.weights), np.asarray(step.means), factors)
+        if is_dask_array(self.X):
+            from ._dask import lazy_per_row
+
+            return lazy_per_row(self.X, kernel, K, *args)
+        out = NumpyRows(self.X).per_row(kernel, K, *args)
         out.setflags(write=False)
         return out
 
-    def labels(self, index: int) -> np.ndarray:
-        """Hard labels (argmax of the responsibilities) at step ``index``."""
-        return np.asarray(self.responsibilities(index)).argmax(axis=1)
+    def labels(self, index: int):
+        """Hard labels (argmax of the responsibilities) at step ``index`` (lazy for Dask data)."""
+        return self.responsibilities(index).argmax(axis=1)
+
+    def save(self, file, *, sample=10_000, column_names=None, seed=0) -> None:
+        """Write the history to a saved-fit file (see :mod:`em_core.saved` for the format).
+
+        Parameters
+        ----------
+        file : str, os.PathLike or binary file object
+        sample : int or array_like of int
+            The display sample stored with the fit: its size (a seeded uniform
+            sample of at most 10,000 rows; every row when there are fewer) or
+            the row numbers themselves.
+        column_names : sequence of str, optional
+            Names of the columns (default: the history's own, else ``x1, x2, ...``).
+        seed : int
+            Seed of the display sample.
+        """
+        from .saved import save_history
+
+        save_history(self, file, sample=sample, column_names=column_names, seed=seed)
 
     def model(self, index: int = -1) -> GaussianMixtureModel:
         """The mixture defined by the parameters of step ``index`` (default: the final fit)."""

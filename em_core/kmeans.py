@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._chunks import map_chunks
+from ._resp import nearest_labels
+from ._rows import NumpyRows, seeded_rows
 from .gaussian import centred
+
+#: k-means++ seeds are drawn from at most this many rows (a seeded sample above it), on numpy and
+#: Dask alike: see ``best_of_restarts``.
+SEEDING_SAMPLE = 2 ** 16
 
 
 def squared_distances(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -53,35 +59,56 @@ def _sum_moments(parts):
     return counts, sums, scatter
 
 
-def _assign(X: np.ndarray, centroids: np.ndarray, with_moments: bool):
-    """Nearest centroid of every row, its squared distance and (optionally) the hard moments."""
+# Chunk kernels of Lloyd's passes (module level: Dask ships them to its workers) -----------------
 
-    def chunk_pass(rows):
-        diff = centred(X[rows], centroids)
-        d2 = np.einsum("kin,kin->kn", diff, diff)
-        # A running minimum over the K rows of d2: argmin along axis 0 would make numpy
-        # copy d2 transposed and call its inner loop once per data row (1.5x slower).
-        # Strict '<' keeps the first minimum: ties go to the lowest index.
-        labels = np.zeros(d2.shape[1], dtype=np.intp)
-        dist = d2[0].copy()
-        for k in range(1, d2.shape[0]):
-            np.putmask(labels, d2[k] < dist, k)
-            np.minimum(dist, d2[k], out=dist)
-        return labels, dist, (_hard_moments(diff, labels) if with_moments else None)
+def _round_chunk(X_chunk, start, previous, centroids, assign: bool):
+    """One chunk's share of a Lloyd round, both half-steps that need the new ``centroids``.
 
-    parts = map_chunks(chunk_pass, X.shape[0])
-    labels = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.intp)
-    dist = np.concatenate([p[1] for p in parts]) if parts else np.empty(0)
-    return labels, dist, (_sum_moments([p[2] for p in parts]) if with_moments else None)
+    Returns the number of rows whose label changed, J of the assignment, the
+    hard moments of the assignment to ``centroids`` (None unless ``assign``) and
+    the moments about ``centroids`` of the clusters of the previous assignment
+    (to ``previous``; None for the first round): the update step's statistics.
+    The previous labels are recomputed from the previous centroids rather than
+    kept: N labels would have to live somewhere, and on Dask no row leaves its worker.
+    """
+    labels, dist, diff = nearest_labels(X_chunk, centroids)
+    changed, regroup = labels.size, None
+    if previous is not None:
+        old = nearest_labels(X_chunk, previous)[0]
+        changed = int(np.count_nonzero(old != labels))
+        regroup = _hard_moments(diff, old)
+    return changed, float(dist.sum()), (_hard_moments(diff, labels) if assign else None), regroup
 
 
-def _moments_about(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray):
-    """Hard moments of a fixed assignment about (new) centroids."""
+def _combine_round(parts):
+    changed, objective = 0, 0.0
+    for part in parts:  # in chunk order
+        changed += part[0]
+        objective += part[1]
+    moments = None if parts[0][2] is None else _sum_moments([part[2] for part in parts])
+    regroup = None if parts[0][3] is None else _sum_moments([part[3] for part in parts])
+    return changed, objective, moments, regroup
 
-    def chunk_pass(rows):
-        return _hard_moments(centred(X[rows], centroids), labels[rows])
 
-    return _sum_moments(map_chunks(chunk_pass, X.shape[0]))
+def _farthest_chunk(X_chunk, start, centroids, m):
+    """The chunk's ``m`` rows farthest from their nearest centroid: (m, distances, row numbers, rows)."""
+    dist = nearest_labels(X_chunk, centroids)[1]
+    order = np.argsort(-dist, kind="stable")[:m]
+    return m, dist[order], order + start, X_chunk[order]
+
+
+def _combine_farthest(parts):
+    dist = np.concatenate([p[1] for p in parts])
+    rows = np.concatenate([p[2] for p in parts])
+    points = np.concatenate([p[3] for p in parts])
+    # Farthest first, ties to the lowest row number: the order of one stable sort of all rows.
+    order = np.lexsort((rows, -dist))[:parts[0][0]]
+    return parts[0][0], dist[order], rows[order], points[order]
+
+
+def _as_rows(X):
+    """A row source for ``X`` (already one, or an in-memory array)."""
+    return X if hasattr(X, "run") else NumpyRows(np.asarray(X, dtype=float))
 
 
 def nearest_centroid(X: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,13 +116,20 @@ def nearest_centroid(X: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, 
 
     Ties go to the lowest index, so the result is deterministic.
     """
-    labels, dist, _ = _assign(X, np.asarray(centroids, dtype=float), with_moments=False)
+    X = np.asarray(X, dtype=float)
+    centroids = np.asarray(centroids, dtype=float)
+    parts = map_chunks(lambda rows: nearest_labels(X[rows], centroids)[:2], X.shape[0])
+    labels = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.intp)
+    dist = np.concatenate([p[1] for p in parts]) if parts else np.empty(0)
     return labels, dist
 
 
 def objective(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> float:
     """``J`` for the given assignment and centroids."""
-    _, _, scatter = _moments_about(X, labels, np.asarray(centroids, dtype=float))
+    X = np.asarray(X, dtype=float)
+    centroids = np.asarray(centroids, dtype=float)
+    _, _, scatter = _sum_moments(map_chunks(
+        lambda rows: _hard_moments(centred(X[rows], centroids), labels[rows]), X.shape[0]))
     return float(np.trace(scatter, axis1=1, axis2=2).sum())
 
 
@@ -158,45 +192,78 @@ class KMeansRecord:
 
 @dataclass
 class KMeansRun:
-    """Every step of one Lloyd run, with the final labels."""
+    """Every step of one Lloyd run, and the centroids of its last assignment.
+
+    ``labels`` (the last assignment's labels) is filled only by :func:`lloyd`
+    called on an in-memory array; a fit recomputes them from
+    ``assigned_to`` where they are needed, so that no N-sized array is kept.
+    """
 
     records: list[KMeansRecord] = field(default_factory=list)
-    labels: np.ndarray | None = None
+    assigned_to: np.ndarray | None = None
     converged: bool = False
+    labels: np.ndarray | None = None
 
     @property
     def final_objective(self) -> float:
         return self.records[-1].objective
 
 
-def _update_centroids(X, shift, counts, sums, n_clusters, point_dist):
+def _update_centroids(rows, shift, counts, sums):
     """Means of the clusters; an empty cluster is re-seeded at the point farthest from its centroid.
 
     ``sums`` are ``sum (x - shift_k)`` over each cluster, so the mean is
-    ``shift_k + sums_k / n_k`` (no cancellation far from the origin).
-    Returns the new centroids and the indices of re-seeded clusters.
+    ``shift_k + sums_k / n_k`` (no cancellation far from the origin). The
+    distances are to ``shift``, the centroids of the assignment. Returns the
+    new centroids and the indices of re-seeded clusters.
     """
     centroids = shift.copy()
     occupied = counts > 0
     centroids[occupied] += sums[occupied] / counts[occupied, None]
-    reseeded = []
-    if not occupied.all():
-        # Farthest points first: each one is the point J would gain most from moving.
-        order = np.argsort(-point_dist, kind="stable")
-        taken = 0
-        for k in np.flatnonzero(~occupied):
-            centroids[k] = X[order[taken % X.shape[0]]]
-            taken += 1
-            reseeded.append(int(k))
-    return centroids, tuple(reseeded)
+    empty = np.flatnonzero(~occupied)
+    if empty.size:
+        # Rare, so it costs a pass of its own. Farthest points first: each one is the
+        # point J would gain most from moving.
+        _, _, _, points = rows.run(_farthest_chunk, _combine_farthest, shift, int(empty.size))
+        centroids[empty] = points
+    return centroids, tuple(int(k) for k in empty)
 
 
-def lloyd(X: np.ndarray, seeds: np.ndarray, max_iter: int = 300) -> KMeansRun:
+def _lloyd(rows, seeds: np.ndarray, max_iter: int) -> KMeansRun:
+    centroids = np.array(seeds, dtype=float)
+    run = KMeansRun()
+    changed, objective_sum, (counts, sums, scatter), _ = rows.run(_round_chunk, _combine_round, None,
+                                                                 centroids, True)
+    iteration = 1
+    while True:
+        unchanged = iteration > 1 and changed == 0
+        run.records.append(KMeansRecord("kmeans_assign", iteration, centroids.copy(), counts, objective_sum,
+                                        converged=unchanged, scatter=scatter))
+        run.assigned_to = centroids.copy()
+        if unchanged:
+            run.converged = True
+            break
+        new_centroids, reseeded = _update_centroids(rows, centroids, counts, sums)
+        more = iteration < max_iter
+        # One pass for this round's update (J about the new centroids) and the next assignment.
+        changed, objective_sum, assigned, (update_counts, _, update_scatter) = rows.run(
+            _round_chunk, _combine_round, centroids, new_centroids, more)
+        run.records.append(KMeansRecord("kmeans_update", iteration, new_centroids.copy(), update_counts,
+                                        float(np.trace(update_scatter, axis1=1, axis2=2).sum()),
+                                        reseeded=reseeded, scatter=update_scatter))
+        if not more:
+            break
+        centroids, (counts, sums, scatter) = new_centroids, assigned
+        iteration += 1
+    return run
+
+
+def lloyd(X, seeds: np.ndarray, max_iter: int = 300) -> KMeansRun:
     """Lloyd's algorithm from the given seeds, recording every half-step.
 
     Parameters
     ----------
-    X : numpy.ndarray of shape (n, d)
+    X : numpy.ndarray of shape (n, d), or a row source (``em_core._rows``)
     seeds : numpy.ndarray of shape (K, d)
         Initial centroids.
     max_iter : int
@@ -212,55 +279,70 @@ def lloyd(X: np.ndarray, seeds: np.ndarray, max_iter: int = 300) -> KMeansRun:
 
     Notes
     -----
-    Two passes over the data per round: the assignment, which also gathers
-    each cluster's moments about the old centroids (hence the new means), and
-    the scatter of the same clusters about the new centroids (hence J).
+    One pass over the data per round, a sum of per-chunk kernels (so it runs
+    per block on Dask): with the previous centroids and the new ones it
+    gathers the previous clusters' scatter about the new centroids (the
+    update's J), the new assignment's moments (hence the next means) and the
+    number of rows whose label changed. An empty cluster costs one more pass,
+    for the farthest points.
     """
-    n_clusters = seeds.shape[0]
-    centroids = np.array(seeds, dtype=float)
-    run = KMeansRun()
-    previous_labels = None
-    for iteration in range(1, max_iter + 1):
-        labels, point_dist, (counts, sums, scatter) = _assign(X, centroids, with_moments=True)
-        unchanged = previous_labels is not None and np.array_equal(labels, previous_labels)
-        run.records.append(KMeansRecord("kmeans_assign", iteration, centroids.copy(), counts,
-                                        float(point_dist.sum()), converged=unchanged, scatter=scatter))
-        run.labels = labels
-        if unchanged:
-            run.converged = True
-            break
-        centroids, reseeded = _update_centroids(X, centroids, counts, sums, n_clusters, point_dist)
-        counts, _, scatter = _moments_about(X, labels, centroids)
-        run.records.append(KMeansRecord("kmeans_update", iteration, centroids.copy(), counts,
-                                        float(np.trace(scatter, axis1=1, axis2=2).sum()), reseeded=reseeded,
-                                        scatter=scatter))
-        previous_labels = labels
+    rows = _as_rows(X)
+    run = _lloyd(rows, np.asarray(seeds, dtype=float), max_iter)
+    if not rows.is_dask:
+        run.labels = nearest_centroid(rows.X, run.assigned_to)[0]
     return run
 
 
-def seed_only(X: np.ndarray, seeds: np.ndarray) -> KMeansRun:
+def seed_only(X, seeds: np.ndarray) -> KMeansRun:
     """The k-means++ seeds and the partition they induce, with no Lloyd iteration."""
+    rows = _as_rows(X)
     seeds = np.array(seeds, dtype=float)
-    labels, point_dist, (counts, _, scatter) = _assign(X, seeds, with_moments=True)
-    record = KMeansRecord("kmeans_assign", 1, seeds, counts, float(point_dist.sum()), scatter=scatter)
-    return KMeansRun(records=[record], labels=labels, converged=False)
+    _, point_dist_sum, (counts, _, scatter), _ = rows.run(_round_chunk, _combine_round, None, seeds, True)
+    record = KMeansRecord("kmeans_assign", 1, seeds, counts, point_dist_sum, scatter=scatter)
+    return KMeansRun(records=[record], assigned_to=seeds, converged=False)
 
 
-def best_of_restarts(X: np.ndarray, n_clusters: int, rng: np.random.Generator, n_init: int,
+def best_of_restarts(X, n_clusters: int, rng: np.random.Generator, n_init: int,
                      max_iter: int = 300, lloyd_iterations: bool = True) -> tuple[KMeansRun, list[float]]:
     """Run k-means ``n_init`` times from k-means++ seeds; keep the run with the lowest J.
+
+    Parameters
+    ----------
+    X : numpy.ndarray or row source
+    n_clusters, n_init, max_iter : int
+    rng : numpy.random.Generator
+    lloyd_iterations : bool
+        False: the seeds and their partition only (``init="kmeans++"``).
 
     Returns
     -------
     best : KMeansRun
     objectives : list of float
         The final J of every restart, in the order they ran.
+
+    Notes
+    -----
+    The seeds are drawn by k-means++ from a seeded uniform sample of
+    ``SEEDING_SAMPLE`` rows (all rows when there are fewer), gathered once;
+    Lloyd's rounds then run on every row as sums of chunk kernels. Why not
+    k-means|| (Bahmani et al. 2012), Spark's choice: it needs about five more
+    passes over all rows plus a weighted re-clustering, and with clusters
+    of more than a few thousandths of the rows a 65,536-row sample already
+    holds points of every one of them (a cluster of fraction p is missed with
+    probability (1 - p)^65536: e^-6.5 for p = 1e-4), and Lloyd's rounds on all
+    rows correct the seeds' sampling noise. The same rule on numpy and on Dask
+    gives both the same seeds, hence the same history; below 65,536 rows it is
+    plain k-means++ on the data, exactly as before the rule existed.
     """
+    rows = _as_rows(X)
+    sample = seeded_rows(rows.n_samples, SEEDING_SAMPLE, rng)
+    # take() copies: for in-memory rows below the threshold use them as they are.
+    pool = rows.X if sample.size == rows.n_samples and not rows.is_dask else rows.take(sample)
     best = None
     objectives = []
     for _ in range(n_init):
-        seeds = kmeans_plusplus(X, n_clusters, rng)
-        run = lloyd(X, seeds, max_iter) if lloyd_iterations else seed_only(X, seeds)
+        seeds = kmeans_plusplus(pool, n_clusters, rng)
+        run = _lloyd(rows, seeds, max_iter) if lloyd_iterations else seed_only(rows, seeds)
         objectives.append(run.final_objective)
         # Strict '<' keeps the earliest of equally good runs: deterministic.
         if best is None or run.final_objective < best.final_objective:
