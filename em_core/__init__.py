@@ -1,6 +1,8 @@
 """emviz's numerical core: k-means and EM for Gaussian mixtures, with every step recorded.
 
-Imports numpy and scipy only. The entry point is :func:`fit_history`.
+Imports numpy and scipy only (Dask only when handed a Dask array). The entry point
+is :func:`fit_history`; :func:`load_history` reads a fit saved by ``History.save``,
+and ``python -m em_core fit`` fits files bigger than memory (``em_core.cli``).
 """
 
 from .bound import bound_along_path
@@ -12,10 +14,11 @@ from .metrics import adjusted_rand_index, contingency_table, match_components, m
 from .model import GaussianMixtureModel, n_parameters
 from .gaussian import expand_covariances
 from .density import component_log_densities_1d, mixture_log_density_1d, mixture_log_density_grid
+from .saved import load_history
 
 __all__ = [
     "FLAG_DESCRIPTIONS", "STEP_KINDS", "GaussianMixtureModel", "History", "Step",
     "adjusted_rand_index", "bound_along_path", "chi2_radius", "column_projection", "contingency_table", "ellipse_outline",
-    "expand_covariances", "fit_history", "kmeans_plusplus", "lloyd", "mass_for_sigma", "match_components",
+    "expand_covariances", "fit_history", "kmeans_plusplus", "lloyd", "load_history", "mass_for_sigma", "match_components",
     "match_labels", "n_parameters", "nearest_centroid", "pca", "posterior", "project_mixture",
 ]
