@@ -15,6 +15,7 @@ import dask
 import dask.array as da
 import numpy as np
 
+from . import _validation as v
 from ._rows import bad_rows_chunk, block_pass, block_rows, combine_bad_rows
 
 
@@ -37,19 +38,15 @@ class DaskRows:
     is_dask = True
 
     def __init__(self, X, n_components: int | None):
-        if X.ndim != 2:
-            hint = " For a single feature, reshape it with X.reshape(-1, 1)." if X.ndim == 1 else ""
-            raise ValueError(
-                "X must be a 2-D array of shape (n_samples, n_features); "
-                f"got an array with {X.ndim} dimension(s) and shape {X.shape}.{hint}")
         if np.issubdtype(X.dtype, np.complexfloating):
-            raise ValueError("X contains complex numbers; only real-valued data can be fitted.")
+            raise ValueError(v.COMPLEX_DATA)
         if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
             raise ValueError(f"X must contain numbers only; its dtype is {X.dtype}. "
                              "Remove or convert the non-numeric columns first.")
-        if any(np.isnan(c) for c in X.chunks[0]):
+        if X.ndim == 2 and any(np.isnan(c) for c in X.chunks[0]):
             # Lengths unknown (e.g. from a dataframe): one cheap pass that counts rows per block.
             X = X.compute_chunk_sizes()
+        v.check_shape(X.shape)
         # Every block holds whole rows: the kernels need all columns of a row at once.
         if len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})
@@ -58,24 +55,9 @@ class DaskRows:
         self.n_samples, self.n_features = (int(s) for s in X.shape)
         self.starts = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
         if n_components is not None:
-            self._check(n_components)
-
-    def _check(self, n_components: int) -> None:
-        n, d = self.n_samples, self.n_features
-        if d == 0:
-            raise ValueError(f"X has no columns (shape ({n}, 0)); choose at least one numeric column.")
-        if n == 0:
-            raise ValueError("X has no rows; a mixture needs data to fit.")
-        if n < n_components:
-            raise ValueError(
-                f"X has {n} row(s) but {n_components} components were requested; "
-                "every component needs at least one point: use fewer components or more data.")
-        count, first = self.run(bad_rows_chunk, combine_bad_rows)
-        if count:
-            shown = ", ".join(str(r) for r in first)
-            more = f" and {count - 5} more" if count > 5 else ""
-            raise ValueError(f"X contains NaN or infinite values in {count} row(s) (rows {shown}{more}); "
-                             "drop or impute those rows before fitting.")
+            # In the numpy path's order, so that both give the same first complaint.
+            v.check_finite_rows(*self.run(bad_rows_chunk, combine_bad_rows))
+            v.check_enough_rows(self.n_samples, n_components)
 
     def run(self, kernel, combine, *args):
         """``combine`` of every block's ``block_pass``, added up here in block order."""

@@ -122,6 +122,15 @@ def sum_in_order(parts):
     return total
 
 
+def sum_parts(parts) -> tuple:
+    """Add up tuples of partials (arrays or floats) element by element, in the order given."""
+    totals = tuple(np.array(value, dtype=float, copy=True) for value in parts[0])
+    for part in parts[1:]:
+        for total, value in zip(totals, part):
+            total += value
+    return totals
+
+
 def combine_bad_rows(parts):
     count, first = 0, []
     for n_bad, rows in parts:

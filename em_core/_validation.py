@@ -40,34 +40,51 @@ def check_data(X, n_components: int) -> np.ndarray:
             f"({err}). Remove or convert the non-numeric columns first."
         ) from None
     if complex_data:
-        raise ValueError("X contains complex numbers; only real-valued data can be fitted.")
-    if array.ndim != 2:
-        hint = " For a single feature, reshape it with X.reshape(-1, 1)." if array.ndim == 1 else ""
+        raise ValueError(COMPLEX_DATA)
+    check_shape(array.shape)
+    bad_rows = np.flatnonzero(~np.isfinite(array).all(axis=1))
+    check_finite_rows(bad_rows.size, bad_rows[:5])
+    check_enough_rows(array.shape[0], n_components)
+    array.setflags(write=False)
+    return array
+
+
+COMPLEX_DATA = "X contains complex numbers; only real-valued data can be fitted."
+
+
+def check_shape(shape: tuple) -> None:
+    """Raise unless ``shape`` is that of a 2-D array with at least one row and one column."""
+    if len(shape) != 2:
+        hint = " For a single feature, reshape it with X.reshape(-1, 1)." if len(shape) == 1 else ""
         raise ValueError(
             "X must be a 2-D array of shape (n_samples, n_features); "
-            f"got an array with {array.ndim} dimension(s) and shape {array.shape}.{hint}"
+            f"got an array with {len(shape)} dimension(s) and shape {tuple(shape)}.{hint}"
         )
-    n_samples, n_features = array.shape
+    n_samples, n_features = shape
     if n_features == 0:
         raise ValueError("X has no columns (shape (%d, 0)); choose at least one numeric column." % n_samples)
     if n_samples == 0:
         raise ValueError("X has no rows; a mixture needs data to fit.")
-    bad_rows = ~np.isfinite(array).all(axis=1)
-    if bad_rows.any():
-        rows = np.flatnonzero(bad_rows)
-        shown = ", ".join(str(r) for r in rows[:5])
-        more = f" and {rows.size - 5} more" if rows.size > 5 else ""
+
+
+def check_finite_rows(count: int, first) -> None:
+    """Raise if ``count`` rows hold NaN or infinity (``first``: the numbers of the first five)."""
+    if count:
+        shown = ", ".join(str(int(r)) for r in first)
+        more = f" and {count - 5} more" if count > 5 else ""
         raise ValueError(
-            f"X contains NaN or infinite values in {rows.size} row(s) (rows {shown}{more}); "
+            f"X contains NaN or infinite values in {count} row(s) (rows {shown}{more}); "
             "drop or impute those rows before fitting."
         )
+
+
+def check_enough_rows(n_samples: int, n_components: int) -> None:
+    """Raise if there are fewer rows than components."""
     if n_samples < n_components:
         raise ValueError(
             f"X has {n_samples} row(s) but {n_components} components were requested; "
             "every component needs at least one point: use fewer components or more data."
         )
-    array.setflags(write=False)
-    return array
 
 
 def check_n_components(n_components) -> int:

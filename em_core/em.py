@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _validation as v
 from ._resp import initial_chunk
-from ._rows import as_rows, data_mean
+from ._rows import as_rows, data_mean, sum_parts
 from .gaussian import (
     CovarianceFactors,
     centred,
@@ -94,12 +94,7 @@ def _chunk_moments(diff: np.ndarray, resp: np.ndarray, log_resp: np.ndarray | No
 
 def _combine_moments(parts):
     """Add up per-chunk moments in chunk order (the same order whatever thread or worker made them)."""
-    counts, sum_diff, scatter, entropy = (np.array(a, dtype=float, copy=True) for a in parts[0])
-    for part in parts[1:]:
-        counts += part[0]
-        sum_diff += part[1]
-        scatter += part[2]
-        entropy += part[3]
+    counts, sum_diff, scatter, entropy = sum_parts(parts)
     return counts, sum_diff, scatter, float(entropy)
 
 

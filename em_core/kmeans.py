@@ -15,7 +15,7 @@ import numpy as np
 
 from ._chunks import map_chunks
 from ._resp import nearest_labels
-from ._rows import NumpyRows, seeded_rows
+from ._rows import NumpyRows, seeded_rows, sum_parts
 from .gaussian import centred
 
 #: k-means++ seeds are drawn from at most this many rows (a seeded sample above it), on numpy and
@@ -49,16 +49,6 @@ def _hard_moments(diff: np.ndarray, labels: np.ndarray):
     return one_hot.sum(axis=1), weighted.sum(axis=2), np.matmul(weighted, np.swapaxes(diff, 1, 2))
 
 
-def _sum_moments(parts):
-    """Add per-chunk moments up in chunk order (deterministic whatever the threads did)."""
-    counts, sums, scatter = (np.array(a, copy=True) for a in parts[0])
-    for part in parts[1:]:
-        counts += part[0]
-        sums += part[1]
-        scatter += part[2]
-    return counts, sums, scatter
-
-
 # Chunk kernels of Lloyd's passes (module level: Dask ships them to its workers) -----------------
 
 def _round_chunk(X_chunk, start, previous, centroids, assign: bool):
@@ -85,8 +75,8 @@ def _combine_round(parts):
     for part in parts:  # in chunk order
         changed += part[0]
         objective += part[1]
-    moments = None if parts[0][2] is None else _sum_moments([part[2] for part in parts])
-    regroup = None if parts[0][3] is None else _sum_moments([part[3] for part in parts])
+    moments = None if parts[0][2] is None else sum_parts([part[2] for part in parts])
+    regroup = None if parts[0][3] is None else sum_parts([part[3] for part in parts])
     return changed, objective, moments, regroup
 
 
@@ -128,7 +118,7 @@ def objective(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> float
     """``J`` for the given assignment and centroids."""
     X = np.asarray(X, dtype=float)
     centroids = np.asarray(centroids, dtype=float)
-    _, _, scatter = _sum_moments(map_chunks(
+    _, _, scatter = sum_parts(map_chunks(
         lambda rows: _hard_moments(centred(X[rows], centroids), labels[rows]), X.shape[0]))
     return float(np.trace(scatter, axis1=1, axis2=2).sum())
 
