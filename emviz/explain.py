@@ -97,8 +97,11 @@ def responsibility_change(history: em_core.History, index: int) -> np.ndarray:
     """How far each point's responsibilities moved at step ``index``: ``0.5 * sum_k |γ_nk − γ'_nk|``.
 
     The total variation against the responsibilities in force one step earlier,
-    shape (N,), in [0, 1] (1 for a point that switched k-means cluster).
+    shape (N,), in [0, 1] (1 for a point that switched k-means cluster). The
+    first step has nothing before it: ``index`` must be at least 1.
     """
+    if not 1 <= index < len(history):
+        raise IndexError(f"responsibility_change needs a step after the first (1..{len(history) - 1}); got {index}.")
     return 0.5 * np.abs(history.responsibilities(index) - history.responsibilities(index - 1)).sum(axis=1)
 
 

@@ -235,6 +235,16 @@ def test_trace_structure_per_step_kind(hist2d, view2d):
     np.testing.assert_allclose(np.asarray(changed.customdata)[:, 1], tv[ringed], atol=1e-6)
 
 
+def test_one_total_variation_for_rings_and_captions(hist2d):
+    from emviz import explain
+    e = _index_of(hist2d, "e_step", 1)
+    tv = explain.responsibility_change(hist2d, e)
+    np.testing.assert_allclose(tv, 0.5 * np.abs(hist2d.responsibilities(e) - hist2d.responsibilities(e - 1)).sum(1))
+    assert f"largest change in a point's responsibilities {tv.max():.2f}" in explain.step_caption(hist2d, e)
+    with pytest.raises(IndexError):
+        explain.responsibility_change(hist2d, 0)
+
+
 def test_line_width_follows_the_weight(hist2d, view2d):
     step = hist2d[-1]
     fig = F.step_figure(hist2d, -1, view2d)
