@@ -50,14 +50,7 @@ def _empty_state(style: Style, title: str, text: str) -> go.Figure:
 
 
 def loglik_figure(history, index: int, *, lecture: bool = False) -> go.Figure:
-    """Log-likelihood and Jensen lower bound over the EM steps, the current step marked.
-
-    Parameters
-    ----------
-    history : em_core.History
-    index : int
-        Current step (negative counts from the end).
-    lecture : bool
+    """Log-likelihood and Jensen lower bound over the EM steps, step ``index`` marked (negative counts from the end).
 
     Returns
     -------
