@@ -7,16 +7,38 @@ layout. Numbers and figures come from ``emviz.compare`` and ``emviz.figures``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 import em_core
 
-from . import figures, fitting
+from . import figures, fitting, ui
 from .fitting import FitOptions
+from .layout import lecture_toggle
 from .ui import DataSelection
 
-EXPLORER = "app.py"
+EXPLORER = "pages/explorer.py"
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """What every page starts from: lecture mode, the data and the fit options chosen in the sidebar."""
+
+    lecture: bool
+    selection: DataSelection
+    options: FitOptions
+
+
+def preamble() -> PageStart:
+    """The start every page shares: the lecture toggle, then the data and model sidebars.
+
+    Stops the page with an explanation when no usable data is loaded.
+    """
+    lecture = lecture_toggle()
+    selection = require_selection(ui.data_sidebar())
+    return PageStart(lecture, selection, ui.options_sidebar(selection))
 
 
 def require_selection(selection: DataSelection | None) -> DataSelection:

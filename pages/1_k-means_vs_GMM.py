@@ -8,12 +8,9 @@ import streamlit as st
 
 from emviz import compare, explain, fitting, pagekit, ui
 from emviz.ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
-from emviz.layout import lecture_toggle
 
-st.set_page_config(page_title="emviz · k-means vs GMM", page_icon="◎", layout="wide")
-lecture = lecture_toggle()
-selection = pagekit.require_selection(ui.data_sidebar())
-options = ui.options_sidebar(selection)
+start = pagekit.preamble()
+lecture, selection, options = start.lecture, start.selection, start.options
 forced = options.init != "kmeans"
 options = replace(options, init="kmeans")
 

@@ -8,12 +8,9 @@ import streamlit as st
 
 from emviz import compare, pagekit, ui
 from emviz.fitting import INIT_LABELS
-from emviz.layout import lecture_toggle
 
-st.set_page_config(page_title="emviz · several initialisations", page_icon="◎", layout="wide")
-lecture = lecture_toggle()
-selection = pagekit.require_selection(ui.data_sidebar())
-options = ui.options_sidebar(selection)
+start = pagekit.preamble()
+lecture, selection, options = start.lecture, start.selection, start.options
 
 st.title("Several initialisations, several answers")
 st.markdown("Without regularisation (`reg_covar` = 0) no EM iteration can lower the log-likelihood; with "

@@ -8,12 +8,9 @@ import streamlit as st
 
 from emviz import compare, pagekit, ui
 from emviz.fitting import COVARIANCE_LABELS
-from emviz.layout import lecture_toggle
 
-st.set_page_config(page_title="emviz · choose K", page_icon="◎", layout="wide")
-lecture = lecture_toggle()
-selection = pagekit.require_selection(ui.data_sidebar())
-options = ui.options_sidebar(selection)
+start = pagekit.preamble()
+lecture, selection, options = start.lecture, start.selection, start.options
 n_samples = selection.X.shape[0]
 
 st.title("How many components?")

@@ -5,12 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from emviz import pagekit, sklearn_check, ui
-from emviz.layout import lecture_toggle
 
-st.set_page_config(page_title="emviz · check against scikit-learn", page_icon="◎", layout="wide")
-lecture = lecture_toggle()
-selection = pagekit.require_selection(ui.data_sidebar())
-options = ui.options_sidebar(selection)
+start = pagekit.preamble()
+lecture, selection, options = start.lecture, start.selection, start.options
 
 st.title("Check against scikit-learn")
 st.markdown("emviz's EM is written by hand in `em_core` (numpy and scipy only). Here the same data is fitted again "

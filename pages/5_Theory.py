@@ -7,12 +7,9 @@ from dataclasses import replace
 import streamlit as st
 
 from emviz import explain, figures, pagekit, theory, ui
-from emviz.layout import lecture_toggle
 
-st.set_page_config(page_title="emviz · theory", page_icon="◎", layout="wide")
-lecture = lecture_toggle()
-selection = pagekit.require_selection(ui.data_sidebar())
-options = ui.options_sidebar(selection)
+start = pagekit.preamble()
+lecture, selection, options = start.lecture, start.selection, start.options
 
 st.title("The theory behind the pictures")
 st.markdown(f"Every picture on this page is a step of the fit the explorer shows for **{selection.title}** "

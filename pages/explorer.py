@@ -1,6 +1,6 @@
 """emviz · the step-through explorer: scrub every k-means and EM step of a Gaussian mixture fit.
 
-Run with ``streamlit run app.py``. This page is thin: widgets, the cached fit
+The start page of ``app.py``'s navigation. This page is thin: widgets, the cached fit
 and layout. The numbers come from ``em_core``, the pictures from
 ``emviz.figures`` and the words from ``emviz.explain``.
 """
@@ -14,18 +14,16 @@ import numpy as np
 import streamlit as st
 
 from emviz import explain, export, figures, fitting, pagekit, stepper, ui
-from emviz.ellipse_levels import ELLIPSE_LEVELS
-from emviz.layout import lecture_toggle
+from emviz.ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
 
-st.set_page_config(page_title="emviz · EM step by step", page_icon="◎", layout="wide")
-
-selection = ui.data_sidebar()
-lecture = lecture_toggle()
-selection = pagekit.require_selection(selection)
-options = ui.options_sidebar(selection)
+start = pagekit.preamble()
+lecture, selection, options = start.lecture, start.selection, start.options
 
 st.sidebar.header("View")
-level_kind = st.sidebar.radio("Ellipse levels", list(ELLIPSE_LEVELS), horizontal=True, key="level_kind",
+d = selection.X.shape[1]
+# One column is drawn as a histogram with density curves: there are no ellipses to choose levels for.
+level_kind = DEFAULT_LEVEL_KIND if d == 1 else st.sidebar.radio(
+                              "Ellipse levels", list(ELLIPSE_LEVELS), horizontal=True, key="level_kind",
                               format_func=lambda key: ELLIPSE_LEVELS[key].label,
                               help="Each ellipse encloses this share of its component's probability mass: "
                                    + "; ".join(f"{s.label} at Mahalanobis radii {s.radii_text}"
@@ -35,7 +33,6 @@ level_kind = st.sidebar.radio("Ellipse levels", list(ELLIPSE_LEVELS), horizontal
 color_mode = st.sidebar.radio("Colour points by", ["mix", "uncertainty"], horizontal=True, key="color_mode",
                               format_func={"mix": "responsibilities", "uncertainty": "uncertainty 1 − max γ"}.get,
                               help="Responsibility-weighted mix of component colours, or how unsure each point is.")
-d = selection.X.shape[1]
 view_mode, view_columns = "columns", (0, min(1, d - 1))
 if d > 2:
     view_mode = st.sidebar.radio("Project onto", ["pca", "columns"], horizontal=True, key="view_mode",

@@ -362,7 +362,9 @@ def test_clicking_a_point_explains_that_row(page: Page, app_url: str):
     assert ringed["pos"] == ringed["page_step"] == start["pos"], ringed
     maths = page.locator('[data-testid="stMain"] [data-testid="stExpander"]',
                          has_text="The maths of this step").first
-    expect(maths).to_contain_text("E-step arithmetic for this point")
+    # The first screen is an M-step: the arithmetic shows the γ the colours show, then the next E-step's.
+    expect(maths).to_contain_text("γ in force (the colours)")
+    expect(maths).to_contain_text("The next E-step will give")
 
     # Stepping goes on with the point ringed.
     button(page, "next").click()

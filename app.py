@@ -1,0 +1,27 @@
+"""emviz: the EM algorithm for Gaussian mixtures, step by step. Run with ``streamlit run app.py``.
+
+The entry point only lists the pages (``st.navigation``): the explorer is the
+start page, and every page keeps the URL it had before the app used a
+navigation (``/k-means_vs_GMM`` and so on), so shared links still open. Each
+page script in ``pages/`` starts with :func:`emviz.pagekit.preamble` (lecture
+toggle, data and model sidebars) and keeps only its own layout.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+PAGES = [
+    st.Page("pages/explorer.py", title="Explorer", default=True),
+    st.Page("pages/1_k-means_vs_GMM.py", title="k-means vs GMM", url_path="k-means_vs_GMM"),
+    st.Page("pages/2_Several_initialisations.py", title="Several initialisations",
+            url_path="Several_initialisations"),
+    st.Page("pages/3_Choose_K.py", title="Choose K", url_path="Choose_K"),
+    st.Page("pages/4_Check_against_scikit-learn.py", title="Check against scikit-learn",
+            url_path="Check_against_scikit-learn"),
+    st.Page("pages/5_Theory.py", title="Theory", url_path="Theory"),
+]
+
+page = st.navigation(PAGES)
+st.set_page_config(page_title=f"emviz · {page.title}", page_icon="◎", layout="wide")
+page.run()
