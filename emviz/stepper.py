@@ -242,6 +242,13 @@ def step_content(index: int, *, history, view, level_kind: str = "sigma", color_
 
 
 # --------------------------------------------------------------------------- windowing
+def default_step(history) -> int:
+    """The step a new fit opens at: an M-step about half-way through EM, so the first screen
+    shows colours, ellipses and the ghosts of an update (the last step if EM ran no iteration)."""
+    m_steps = history.indices_of("m_step")
+    return m_steps[min(len(m_steps) - 1, max(0, history.n_iter // 2 - 1))] if m_steps else len(history) - 1
+
+
 def priority_order(current: int, n_steps: int, window: int) -> list[int]:
     """Steps to have in the browser, most wanted first.
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
-
 import streamlit as st
 
 from emviz import explain, export, figures, fitting, pagekit, stepper, ui
@@ -62,18 +60,12 @@ fit_key = fitting.fit_key(selection.X, options)
 if st.session_state.get("fit_key") != fit_key:
     # A new fit starts mid-way through EM so the first screen shows colours and ellipses.
     st.session_state["fit_key"] = fit_key
-    m_steps = history.indices_of("m_step")
-    default = m_steps[min(len(m_steps) - 1, max(0, history.n_iter // 2 - 1))] if m_steps else len(history) - 1
     pending = st.session_state.pop("pending_step", None)
-    st.session_state["step"] = pending if pending is not None and 0 <= pending < len(history) else default
+    st.session_state["step"] = pending if pending is not None and 0 <= pending < len(history) \
+        else stepper.default_step(history)
     st.session_state["step_seq"] = st.session_state.get("step_seq", 0) + 1
 last = len(history) - 1
-# The fit uses every row; the picture shows a fixed, seeded sample above this many points so that
-# stepping stays instant (the figure says how many it shows).
-DISPLAY_CAP = 10_000
-display_rows = None
-if selection.X.shape[0] > DISPLAY_CAP:
-    display_rows = np.sort(np.random.default_rng(0).choice(selection.X.shape[0], DISPLAY_CAP, replace=False))
+display_rows = figures.subsample_rows(selection.X.shape[0])  # None below figures.DISPLAY_CAP points
 st.session_state["step"] = min(max(int(st.session_state.get("step", 0)), 0), last)
 
 
@@ -117,7 +109,7 @@ def explorer() -> None:
     row = int(st.session_state.get("explain_row", 0))
     selected_row = row if st.session_state.get("row_picked") else None
     frames_id = stepper.frames_key(fit_key, view_mode, view_columns, level_kind, color_mode, lecture, selected_row,
-                                   DISPLAY_CAP, tuple(selection.feature_names))
+                                   figures.DISPLAY_CAP, tuple(selection.feature_names))
     build = functools.partial(stepper.step_content, history=history, view=view, level_kind=level_kind,
                               color_mode=color_mode, display_rows=display_rows, selected_row=selected_row,
                               lecture=lecture, column_names=selection.feature_names)

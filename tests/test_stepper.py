@@ -153,3 +153,12 @@ def test_one_column_steps_keep_the_column_name_the_colour_mode_and_the_selected_
     assert points.marker.colorscale and points.marker.showscale
     assert [t.meta["row"] for t in figure.data if t.name == "selected row"] == [4]
     assert words["note"].startswith("Curves: each π_k N(x | μ_k, σ_k²)") and not figure.layout.annotations
+
+
+def test_a_new_fit_opens_half_way_through_em():
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    h = em_core.fit_history(X, 2, seed=0, max_iter=8, tol=0)
+    m_steps = h.indices_of("m_step")
+    assert stepper.default_step(h) == m_steps[3] and h[stepper.default_step(h)].kind == "m_step"
+    one = em_core.fit_history(X, 2, seed=0, max_iter=1)
+    assert stepper.default_step(one) == one.indices_of("m_step")[0]

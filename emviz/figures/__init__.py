@@ -52,11 +52,11 @@ from .points import CHANGED_FRACTION, CHANGED_MIN_TV
 from .scatter import ELLIPSE_POINTS
 from .step import StepPicture, histogram_figure, step_figure, step_picture
 from .style import GL_THRESHOLD
-from .view import AXIS_MAX_FACTOR, AXIS_PAD, EQUAL_ASPECT_MAX_RATIO, View, make_view
+from .view import AXIS_MAX_FACTOR, AXIS_PAD, DISPLAY_CAP, EQUAL_ASPECT_MAX_RATIO, View, make_view, subsample_rows
 
 __all__ = [
-    "AXIS_MAX_FACTOR", "AXIS_PAD", "CHANGED_FRACTION", "CHANGED_MIN_TV", "DENSITY_POINTS", "ELLIPSE_POINTS",
+    "AXIS_MAX_FACTOR", "AXIS_PAD", "CHANGED_FRACTION", "DISPLAY_CAP", "CHANGED_MIN_TV", "DENSITY_POINTS", "ELLIPSE_POINTS",
     "EQUAL_ASPECT_MAX_RATIO", "GL_THRESHOLD", "StepPicture", "View", "animation_figure", "component_colors",
     "histogram_figure", "kmeans_objective_figure", "loglik_figure", "make_view", "mix_colors", "parameters_table",
-    "step_figure", "step_label", "step_picture", "style", "weights_figure",
+    "step_figure", "step_label", "step_picture", "style", "subsample_rows", "weights_figure",
 ]

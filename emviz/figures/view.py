@@ -223,7 +223,12 @@ def check_selected(selected_row, n: int) -> int | None:
     return row
 
 
-def subsample_rows(n: int, max_points: int | None) -> np.ndarray | None:
+#: Above this many points the explorer draws a fixed, seeded sample so that stepping stays instant
+#: (the fit always uses every row; the figure says how many it shows).
+DISPLAY_CAP = 10_000
+
+
+def subsample_rows(n: int, max_points: int | None = DISPLAY_CAP) -> np.ndarray | None:
     """A fixed random subset of rows for display (the same every call), or None for all."""
     if max_points is None or n <= max_points:
         return None
