@@ -94,10 +94,14 @@ def test_kmeans_seeds_come_from_the_same_sample_above_the_threshold(monkeypatch)
 
 
 def test_unknown_block_lengths_and_integer_data():
+    """A dataframe's array does not know its blocks' lengths until asked: DaskRows asks once."""
+    import dask.dataframe as dd
+    import pandas as pd
+
     X = np.round(three_blobs() * 10).astype(np.int32)
-    frame_like = da.from_array(X, chunks=(250, 3))
-    unknown = frame_like.map_blocks(lambda b: b, dtype=X.dtype)
-    unknown._chunks = ((np.nan,) * len(unknown.chunks[0]), unknown.chunks[1])
+    frame = dd.from_pandas(pd.DataFrame(X, columns=["a", "b", "c"]), npartitions=6)
+    unknown = frame.to_dask_array()
+    assert np.isnan(unknown.chunks[0]).all()
     assert_same_history(em_core.fit_history(X, K, seed=0, max_iter=3),
                         em_core.fit_history(unknown, K, seed=0, max_iter=3))
 
