@@ -107,3 +107,19 @@ def animation_html(X: np.ndarray, options: FitOptions, history: em_core.History,
     key = (fit_key(X, options), view.mode, tuple(view.columns or ()))
     return _cached_animation_html(key, figure)
 
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _cached_bound_curves(key: str, m_index: int, _history: em_core.History):
+    from .figures import BOUND_PATH_TS
+
+    return em_core.bound_along_path(_history.X, _history, m_index, BOUND_PATH_TS)
+
+
+def bound_curves(X: np.ndarray, options: FitOptions, history: em_core.History, m_index: int):
+    """Log-likelihood and bound along iteration ``m_index``'s path (``figures.BOUND_PATH_TS``), once per fit and step.
+
+    Each point of the path is one pass over the data, so the curves are cached
+    by the fit's key and the M-step's index.
+    """
+    return _cached_bound_curves(fit_key(X, options), m_index, history)
+

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from emviz import explain, figures, pagekit, theory, ui
+from emviz import explain, figures, fitting, pagekit, theory, ui
 
 start = pagekit.preamble()
 lecture, selection, options = start.lecture, start.selection, start.options
@@ -50,6 +50,17 @@ for section in theory.SECTIONS:
         chart_col, actions = st.columns([3, 2])
         chart_col.plotly_chart(figures.loglik_figure(history, len(history) - 1, lecture=lecture),
                                key="theory_loglik", config=pagekit.PLOT_CONFIG)
+        if history.indices_of("m_step"):
+            # The chain of inequalities drawn on this fit: the first iteration's bound along a path θ(t).
+            first_m = history.indices_of("m_step")[0]
+            chart_col.plotly_chart(
+                figures.bound_path_figure(history, first_m, lecture=lecture,
+                                          curves=fitting.bound_curves(selection.X, options, history, first_m)),
+                key="theory_bound_path", config=pagekit.PLOT_CONFIG)
+            chart_col.caption("The first iteration of this fit. The bound (dashed) touches the log-likelihood at "
+                              "t = 0, where the E-step made q the posterior; the M-step moves θ to the bound's "
+                              "highest point, t = 1; the log-likelihood there lies above the bound by "
+                              "KL(q ‖ posterior), so it rose at least as much as the bound did.")
         if history.n_iter == 0 or smallest != smallest:
             actions.info("EM ran no iteration in this fit.")
         elif decreases == 0:

@@ -69,8 +69,15 @@ display_rows = figures.subsample_rows(selection.X.shape[0])  # None below figure
 st.session_state["step"] = min(max(int(st.session_state.get("step", 0)), 0), last)
 
 
-PANELS = {"Log-likelihood": figures.loglik_figure, "Mixing weights": figures.weights_figure,
-          "k-means J": figures.kmeans_objective_figure, "Parameters": None}
+def _bound_panel(history, index: int):
+    """The bound along this step's iteration; its curves cost a pass per point, so they are cached per fit."""
+    m_index = figures.bound_path_iteration(history, index)
+    curves = None if m_index is None else fitting.bound_curves(selection.X, options, history, m_index)
+    return figures.bound_path_figure(history, index, lecture=lecture, curves=curves)
+
+
+PANELS = {"Log-likelihood": figures.loglik_figure, "Bound along θ": _bound_panel,
+          "Mixing weights": figures.weights_figure, "k-means J": figures.kmeans_objective_figure, "Parameters": None}
 st.session_state.setdefault("panel", "Log-likelihood")
 st.session_state.setdefault("step_seq", 0)
 STEPPER_KEY = "stepper"

@@ -490,3 +490,25 @@ def test_ellipse_option_labels_state_what_is_drawn():
     # A radius-1 ellipse is not a "1σ" region in 2-D: it holds 39.3 %, not 68.3 %.
     assert stats.chi2.cdf(1.0, df=2) == pytest.approx(0.393, abs=5e-4)
     assert "σ" not in sigma.label and "σ" not in mass.label
+
+
+# --------------------------------------------------------------------------- the bound along θ
+def test_bound_path_figure_shows_the_iteration_of_the_step(hist2d):
+    m_index = _index_of(hist2d, "m_step", 2)
+    fig = F.bound_path_figure(hist2d, m_index - 1)  # the E-step shows its own iteration
+    ll, lb = em_core.bound_along_path(hist2d.X, hist2d, m_index, F.BOUND_PATH_TS)
+    traces = {t.meta["role"]: t for t in fig.data}
+    np.testing.assert_allclose(traces["log-likelihood"].y, ll)
+    np.testing.assert_allclose(traces["lower bound"].y, lb)
+    gap = traces["KL gap"]
+    assert list(gap.x) == [1.0, 1.0]
+    assert gap.y[1] - gap.y[0] == pytest.approx(hist2d[m_index].log_likelihood - hist2d[m_index].lower_bound)
+    assert "KL(q ‖ posterior)" in fig.layout.annotations[0].text
+    ends = traces["ends"]
+    assert ends.y[0] == pytest.approx(hist2d[m_index - 1].log_likelihood)
+    assert ends.y[1] == pytest.approx(hist2d[m_index].lower_bound)
+
+
+def test_bound_path_figure_explains_itself_outside_em(hist2d):
+    fig = F.bound_path_figure(hist2d, 0)
+    assert not fig.data and "E-step or M-step" in fig.layout.annotations[0].text
