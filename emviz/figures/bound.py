@@ -14,7 +14,6 @@ import plotly.graph_objects as go
 
 import em_core
 
-from ..explain import step_label
 from ..palette import NEUTRAL
 from .panels import _empty_state, _panel_layout
 from .style import figure, style_for
@@ -71,7 +70,7 @@ def bound_path_figure(history, index: int, *, lecture: bool = False, curves=None
     ll, lb = (np.asarray(c, dtype=float) for c in curves)
     ts = BOUND_PATH_TS
     t0, t1 = int(np.argmin(np.abs(ts))), int(np.argmin(np.abs(ts - 1.0)))
-    layout = _panel_layout(style, f"{title} ({step_label(history[m_index]).replace('M-step', 'E + M')})",
+    layout = _panel_layout(style, f"{title} (iteration {history[m_index].iteration})",
                            "t along the path θ(t)  (0: before the E-step, 1: after the M-step)", "value")
     gap = ll[t1] - lb[t1]
     traces = [
@@ -79,7 +78,7 @@ def bound_path_figure(history, index: int, *, lecture: bool = False, curves=None
              line=dict(color=_LL_COLOUR, width=2.5),
              hovertemplate="t = %{x:.2f}<br>log-likelihood %{y:,.3f}<extra></extra>",
              meta=dict(role="log-likelihood")),
-        dict(type="scatter", name="lower bound 𝓛(q, θ(t)), q = this E-step's γ", x=ts, y=lb, mode="lines",
+        dict(type="scatter", name="lower bound 𝓛(q, θ(t)), q = E-step's γ", x=ts, y=lb, mode="lines",
              line=dict(color=_BOUND_COLOUR, width=2.5, dash="dash"),
              hovertemplate="t = %{x:.2f}<br>lower bound %{y:,.3f}<extra></extra>",
              meta=dict(role="lower bound")),
