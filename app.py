@@ -19,6 +19,7 @@ PAGES = [
     st.Page("pages/3_Choose_K.py", title="Choose K", url_path="Choose_K"),
     st.Page("pages/4_Check_against_scikit-learn.py", title="Check against scikit-learn",
             url_path="Check_against_scikit-learn"),
+    st.Page("pages/6_Covariance_types.py", title="Covariance types", url_path="Covariance_types"),
     st.Page("pages/5_Theory.py", title="Theory", url_path="Theory"),
 ]
 

@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import em_core
+import numpy as np
 from emviz import theory
 from emviz.datasets import DATASETS
+from emviz.ui import dataset_matrix
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 KMEANS_VS_GMM = "pages/1_k-means_vs_GMM.py"
@@ -24,6 +27,7 @@ CHOOSE_K = "pages/3_Choose_K.py"
 SKLEARN = "pages/4_Check_against_scikit-learn.py"
 THEORY = "pages/5_Theory.py"
 ALL_DATA = list(DATASETS)
+DATASET_X = {key: (lambda key=key: dataset_matrix(key)) for key in DATASETS}
 
 
 def open_page(page: str, dataset: str, **state) -> AppTest:
@@ -155,3 +159,28 @@ def test_pages_without_usable_data_explain_instead_of_failing(page):
 def test_pages_in_lecture_mode(page):
     at = open_page(page, "blobs", lecture=True, restarts_n=2, choosek_kmax=2)
     assert at.toggle(key="w_lecture").value is True
+
+
+@pytest.mark.parametrize("dataset", ["mouse", "bimodal_1d", "iris"])
+def test_covariance_types_side_by_side(dataset):
+    at = open_page("pages/6_Covariance_types.py", dataset)
+    assert charts(at) == 4
+    texts = " ".join(m.value for m in at.markdown)
+    for covariance_type in ("full", "tied", "diag", "spherical"):
+        h = em_core.fit_history(DATASET_X[dataset](), DATASETS[dataset].default_k, covariance_type=covariance_type,
+                                seed=0)
+        p = em_core.n_parameters(h.n_components, h.n_features, covariance_type)
+        bic = -2 * h.final.log_likelihood + p * np.log(h.n_samples)
+        assert f"log-likelihood **{h.final.log_likelihood:,.1f}** · BIC **{bic:,.1f}** · p = **{p}**" in texts
+    at.button(key="covtypes_open_tied").click().run()
+    assert at.session_state["covariance_type"] == "tied"
+    assert at.title[0].value == "EM for Gaussian mixtures, step by step"
+
+
+def test_the_covariance_types_count_their_parameters_as_scikit_learn_does():
+    from sklearn.mixture import GaussianMixture
+
+    for covariance_type in ("full", "tied", "diag", "spherical"):
+        model = GaussianMixture(3, covariance_type=covariance_type)
+        model.means_ = np.zeros((3, 4))
+        assert em_core.n_parameters(3, 4, covariance_type) == model._n_parameters()
