@@ -32,6 +32,7 @@ wire is its formatted label, so the test needs no knowledge of the raw options.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,20 +42,16 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = {
-    "explorer": None,
-    "kmeans_vs_gmm": "pages/1_k-means_vs_GMM.py",
-    "several_initialisations": "pages/2_Several_initialisations.py",
-    "choose_k": "pages/3_Choose_K.py",
-    "sklearn_check": "pages/4_Check_against_scikit-learn.py",
-    "theory": "pages/5_Theory.py",
-}
+#: Every page of the navigation, read from app.py so that a page added there is walked too
+#: (the explorer is the start page: AppTest opens it without switching).
+_NAVIGATION = re.findall(r'st\.Page\("(pages/[^"]+\.py)"', (Path(APP)).read_text())
+PAGES = {Path(path).stem: (None if path == "pages/explorer.py" else path) for path in _NAVIGATION}
 #: Smaller grids than the pages' defaults (10 runs; K up to 6 for 4 covariance types): every option
 #: of the shared sidebar refits the whole grid. The page's own inputs still go to their minimum and
 #: maximum (30 runs; K up to 10).
 START = {
-    "several_initialisations": {"restarts_n": 3},
-    "choose_k": {"choosek_kmax": 3},
+    "2_Several_initialisations": {"restarts_n": 3},
+    "3_Choose_K": {"choosek_kmax": 3},
 }
 DEFAULT_DATA = "mouse"
 DATA = (DEFAULT_DATA, "bimodal_1d", "iris")  # d = 2 (the default), d = 1, d = 4
@@ -318,3 +315,9 @@ def test_every_option_of_every_widget(page, dataset):
     if walk.failures:
         pytest.fail(f"{page}: {len(walk.failures)} choice(s) crashed the page:\n" + "\n".join(walk.failures),
                     pytrace=False)
+
+
+def test_every_page_script_is_in_the_navigation():
+    """A page file left out of app.py's navigation would be unreachable (and unwalked above)."""
+    scripts = {f"pages/{p.name}" for p in (Path(APP).parent / "pages").glob("*.py")}
+    assert scripts == set(_NAVIGATION)
