@@ -13,12 +13,14 @@ from .kmeans import kmeans_plusplus, lloyd, nearest_centroid
 from .metrics import adjusted_rand_index, contingency_table, match_components, match_labels
 from .model import GaussianMixtureModel, n_parameters
 from .gaussian import expand_covariances
-from .density import component_log_densities_1d, mixture_log_density_1d, mixture_log_density_grid
+from .density import component_log_densities_1d, mixture_log_density_1d, mixture_log_density_grid, posterior_grid
 from .saved import load_history
 
 __all__ = [
-    "FLAG_DESCRIPTIONS", "STEP_KINDS", "GaussianMixtureModel", "History", "Step",
-    "adjusted_rand_index", "bound_along_path", "chi2_radius", "column_projection", "contingency_table", "ellipse_outline",
-    "expand_covariances", "fit_history", "kmeans_plusplus", "lloyd", "load_history", "mass_for_sigma", "match_components",
-    "match_labels", "n_parameters", "nearest_centroid", "pca", "posterior", "project_mixture",
+    "FLAG_DESCRIPTIONS", "GaussianMixtureModel", "History", "STEP_KINDS", "Step", "adjusted_rand_index",
+    "bound_along_path", "chi2_radius", "column_projection", "component_log_densities_1d", "contingency_table",
+    "ellipse_outline", "expand_covariances", "fit_history", "kmeans_plusplus", "lloyd", "load_history",
+    "mass_for_sigma", "match_components", "match_labels", "mixture_log_density_1d",
+    "mixture_log_density_grid", "n_parameters", "nearest_centroid", "pca", "posterior", "posterior_grid",
+    "project_mixture",
 ]

@@ -15,7 +15,7 @@ from scipy.special import logsumexp
 from .geometry import project_mixture
 from .gaussian import centred, covariance_factors, log_joint
 
-__all__ = ["component_log_densities_1d", "mixture_log_density_1d", "mixture_log_density_grid"]
+__all__ = ["component_log_densities_1d", "mixture_log_density_1d", "mixture_log_density_grid", "posterior_grid"]
 
 
 def _log_weights(weights) -> np.ndarray:
@@ -87,6 +87,12 @@ def mixture_log_density_grid(params, covariance_type: str, xs, ys, projection=No
     Every grid point and component in one vectorised pass (one factorisation
     of the K projected covariances, one triangular solve for all points).
     """
+    log_comp, shape = _grid_log_joint(params, covariance_type, xs, ys, projection, centre)
+    return logsumexp(log_comp, axis=1).reshape(shape)
+
+
+def _grid_log_joint(params, covariance_type, xs, ys, projection, centre):
+    """``log pi_k + log N`` of the (projected) mixture at every grid point, shape (ny * nx, K), and (ny, nx)."""
     means = np.asarray(params.means, dtype=float)
     if projection is None:
         if means.shape[1] != 2:
@@ -95,5 +101,16 @@ def mixture_log_density_grid(params, covariance_type: str, xs, ys, projection=No
     means2, covs2 = project_mixture(means, params.covariances, covariance_type, projection, centre)
     gx, gy = np.meshgrid(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
     points = np.column_stack([gx.ravel(), gy.ravel()])
-    log_comp = _log_joint_at(points, params.weights, means2, covs2, "full")
-    return logsumexp(log_comp, axis=1).reshape(gx.shape)
+    return _log_joint_at(points, params.weights, means2, covs2, "full"), gx.shape
+
+
+def posterior_grid(params, covariance_type: str, xs, ys, projection=None, centre=None) -> np.ndarray:
+    """Responsibilities ``p(k | x)`` of the (projected) mixture on a rectangular grid, shape (ny, nx, K).
+
+    The same grid and projection as :func:`mixture_log_density_grid`: with a
+    projection these are the posteriors given the point's two screen
+    coordinates only (the marginal mixture on that plane). Rows sum to 1.
+    """
+    log_comp, shape = _grid_log_joint(params, covariance_type, xs, ys, projection, centre)
+    log_comp -= logsumexp(log_comp, axis=1, keepdims=True)
+    return np.exp(log_comp).reshape(*shape, -1)

@@ -122,3 +122,21 @@ def test_grid_accepts_a_recorded_step():
     direct = np.log(sum(w * stats.multivariate_normal(m, c).pdf([[0.0, 0.5], [1.0, 0.5]])
                         for w, m, c in zip(step.weights, step.means, step.covariances)))
     np.testing.assert_allclose(log_p[0], direct, rtol=1e-10)
+
+
+@pytest.mark.parametrize("covariance_type", ("full", "tied", "diag", "spherical"))
+def test_posterior_grid_matches_scipy_and_sums_to_one(covariance_type):
+    params = _params(4, covariance_type, seed=5)
+    W, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(4, 2)))
+    xs, ys = np.linspace(-5.0, 5.0, 13), np.linspace(-4.0, 4.0, 9)
+    post = em_core.posterior_grid(params, covariance_type, xs, ys, projection=W)
+    assert post.shape == (9, 13, 3)
+    np.testing.assert_allclose(post.sum(axis=2), 1.0, atol=1e-12)
+    full = em_core.expand_covariances(np.asarray(params.covariances), covariance_type, 3, 4)
+    gx, gy = np.meshgrid(xs, ys)
+    joint = np.stack([w * stats.multivariate_normal(m @ W, W.T @ c @ W).pdf(np.dstack([gx, gy]))
+                      for w, m, c in zip(params.weights, params.means, full)], axis=-1)
+    np.testing.assert_allclose(post, joint / joint.sum(axis=-1, keepdims=True), rtol=1e-8, atol=1e-300)
+    # The density map and the posterior map share their grid: p(x) is the normaliser of the joint.
+    log_p = em_core.mixture_log_density_grid(params, covariance_type, xs, ys, projection=W)
+    np.testing.assert_allclose(np.exp(log_p), joint.sum(axis=-1), rtol=1e-9)
