@@ -202,7 +202,8 @@ class FrameStore:
 
 
 def step_content(index: int, *, history, view, level_kind: str = "sigma", color_mode: str = "mix",
-                 display_rows=None, selected_row=None, lecture: bool = False, column_names=None):
+                 display_rows=None, selected_row=None, lecture: bool = False, column_names=None, overlays=(),
+                 overlay_seed: int = 0):
     """The picture and the words of one explorer step, as :class:`FrameStore` builds them.
 
     Parameters
@@ -213,6 +214,8 @@ def step_content(index: int, *, history, view, level_kind: str = "sigma", color_
         From :func:`emviz.figures.make_view`; a 1-D view draws the histogram picture.
     level_kind, color_mode, display_rows, selected_row, lecture, column_names
         As in :func:`emviz.figures.step_figure`.
+    overlays, overlay_seed
+        As in :func:`emviz.figures.step_picture`: the layers drawn over the step.
 
     Returns
     -------
@@ -230,7 +233,8 @@ def step_content(index: int, *, history, view, level_kind: str = "sigma", color_
     """
     picture = figures.step_picture(history, index, view, level_kind=level_kind, color_mode=color_mode,
                                    display_rows=display_rows, selected_row=selected_row, lecture=lecture,
-                                   column_names=column_names, note_in_figure=not lecture)
+                                   column_names=column_names, note_in_figure=not lecture, overlays=overlays,
+                                   overlay_seed=overlay_seed)
     fig = picture.figure
     fig.update_layout(width=None, autosize=True)
     if lecture:

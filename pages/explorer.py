@@ -17,6 +17,14 @@ from emviz.ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
 start = pagekit.preamble()
 lecture, selection, options = start.lecture, start.selection, start.options
 
+OVERLAY_HELP = {
+    "density": "Contours of the mixture's log-density at this step (for a projection: the exact density on the "
+               "plotted plane).",
+    "posterior": "Colour the plane by the responsibilities a point there would get: the regions each component "
+                 "claims, blended where they share. During k-means: each centroid's Voronoi cell.",
+    "beliefs": "A seeded sample of as many points as are drawn, from this step's mixture: what the model believes "
+               "the data looks like. Early steps believe blobby nonsense; late steps resemble the data.",
+}
 st.sidebar.header("View")
 d = selection.X.shape[1]
 # One column is drawn as a histogram with density curves: there are no ellipses to choose levels for.
@@ -31,6 +39,9 @@ level_kind = DEFAULT_LEVEL_KIND if d == 1 else st.sidebar.radio(
 color_mode = st.sidebar.radio("Colour points by", ["mix", "uncertainty"], horizontal=True, key="color_mode",
                               format_func={"mix": "responsibilities", "uncertainty": "uncertainty 1 − max γ"}.get,
                               help="Responsibility-weighted mix of component colours, or how unsure each point is.")
+# Layers over the picture (2-D views only: a histogram already draws the density).
+overlays = tuple(key for key, label in figures.OVERLAYS.items()
+                 if d > 1 and st.sidebar.toggle(label.capitalize(), key=f"overlay_{key}", help=OVERLAY_HELP[key]))
 view_mode, view_columns = "columns", (0, min(1, d - 1))
 if d > 2:
     view_mode = st.sidebar.radio("Project onto", ["pca", "columns"], horizontal=True, key="view_mode",
@@ -116,10 +127,11 @@ def explorer() -> None:
     row = int(st.session_state.get("explain_row", 0))
     selected_row = row if st.session_state.get("row_picked") else None
     frames_id = stepper.frames_key(fit_key, view_mode, view_columns, level_kind, color_mode, lecture, selected_row,
-                                   figures.DISPLAY_CAP, tuple(selection.feature_names))
+                                   figures.DISPLAY_CAP, tuple(selection.feature_names), overlays)
     build = functools.partial(stepper.step_content, history=history, view=view, level_kind=level_kind,
                               color_mode=color_mode, display_rows=display_rows, selected_row=selected_row,
-                              lecture=lecture, column_names=selection.feature_names)
+                              lecture=lecture, column_names=selection.feature_names, overlays=overlays,
+                              overlay_seed=options.seed)
     store = stepper.frame_store(frames_id, build, len(history))
     st.session_state["frames_id"] = frames_id
     with chart_col:

@@ -204,3 +204,20 @@ def test_one_column_data_names_its_axis_and_offers_the_html_animation():
     spec = json.loads(at.get("plotly_chart")[-1].proto.spec)
     assert len(at.get("plotly_chart")) == charts_before + 1 and len(spec["frames"]) == data["n"]
     assert spec["layout"]["xaxis"]["title"]["text"] == "x"
+
+
+def test_layers_travel_with_every_step_sent_to_the_browser():
+    at = _run()
+    for key in ("density", "posterior", "beliefs"):
+        at.sidebar.toggle(key=f"overlay_{key}").set_value(True)
+    at.run()
+    assert not at.exception
+    data = _stepper(at)
+    frame = data["frames"][str(data["step"])]
+    names = [t["name"] for t in frame["data"]]
+    assert names[0] == "points" and names[-2:] == ["density contours", "sample from this step's model"]
+    assert len(frame["layout"]["images"]) == 1, "the posterior map rides with the step"
+    assert "Background: each point of the plane" not in frame.get("note", "")  # the note sits in the figure
+    # No layer for one-column data: the toggles are not even offered.
+    one = _run({"dataset": "bimodal_1d"})
+    assert not [t for t in one.sidebar.toggle if t.key and t.key.startswith("overlay_")]

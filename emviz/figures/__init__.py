@@ -48,6 +48,7 @@ from . import style
 from .animation import animation_figure
 from .bound import BOUND_PATH_TS, bound_path_figure, bound_path_iteration
 from .histogram import DENSITY_POINTS
+from .overlays import OVERLAYS, posterior_map
 from .panels import kmeans_objective_figure, loglik_figure, parameters_table, weights_figure
 from .points import CHANGED_FRACTION, CHANGED_MIN_TV
 from .scatter import ELLIPSE_POINTS
@@ -57,7 +58,7 @@ from .view import AXIS_MAX_FACTOR, AXIS_PAD, DISPLAY_CAP, EQUAL_ASPECT_MAX_RATIO
 
 __all__ = [
     "AXIS_MAX_FACTOR", "AXIS_PAD", "BOUND_PATH_TS", "CHANGED_FRACTION", "DISPLAY_CAP", "CHANGED_MIN_TV", "DENSITY_POINTS", "ELLIPSE_POINTS",
-    "EQUAL_ASPECT_MAX_RATIO", "GL_THRESHOLD", "StepPicture", "View", "animation_figure", "bound_path_figure", "bound_path_iteration", "component_colors",
-    "histogram_figure", "kmeans_objective_figure", "loglik_figure", "make_view", "mix_colors", "parameters_table",
+    "EQUAL_ASPECT_MAX_RATIO", "GL_THRESHOLD", "OVERLAYS", "StepPicture", "View", "animation_figure", "bound_path_figure", "bound_path_iteration", "component_colors",
+    "histogram_figure", "kmeans_objective_figure", "loglik_figure", "make_view", "mix_colors", "parameters_table", "posterior_map",
     "step_figure", "step_label", "step_picture", "style", "subsample_rows", "weights_figure",
 ]

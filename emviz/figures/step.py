@@ -8,12 +8,13 @@ frame.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import plotly.graph_objects as go
 
 from ..ellipse_levels import DEFAULT_LEVEL_KIND
 from .histogram import HistogramScene, histogram_setup
+from .overlays import overlay_layers, overlay_note
 from .scatter import ScatterScene, levels_of
 from .style import figure, style_for
 from .view import View, axis_titles, check_rows, check_selected, make_view, resolve_index
@@ -46,16 +47,35 @@ class StepPicture:
 
 def step_picture(history, index: int, view: View, *, levels=None, level_kind: str = DEFAULT_LEVEL_KIND,
                  color_mode: str = "mix", display_rows=None, selected_row=None, lecture: bool = False,
-                 column_names=None, note_in_figure: bool = True, bins="auto") -> StepPicture:
-    """:func:`step_figure` and its note, the note optionally left out of the figure (to show it elsewhere)."""
+                 column_names=None, note_in_figure: bool = True, bins="auto", overlays=(),
+                 overlay_seed: int = 0) -> StepPicture:
+    """:func:`step_figure` and its note, the note optionally left out of the figure (to show it elsewhere).
+
+    ``overlays`` (keys of :data:`.overlays.OVERLAYS`) add the density contours, the
+    posterior map and a sample of the step's mixture (seeded by ``overlay_seed``
+    and the step) on top of the scene's own traces.
+    """
     index = resolve_index(history, index)
     rows = check_rows(display_rows, history.n_samples)
     selected = check_selected(selected_row, history.n_samples)
     drawer = scene_for(history, view, levels=levels, level_kind=level_kind, color_mode=color_mode, rows=rows,
                        lecture=lecture, column_names=column_names, bins=bins)
     scene = drawer.scene(index, selected, selected is not None)
+    extra_note = overlay_note(history, index, view, overlays)
+    if extra_note:
+        scene = replace(scene, note=f"{scene.note}<br>{extra_note}")
     annotations = scene.annotations(drawer.style, with_note=note_in_figure)
-    return StepPicture(figure(scene.traces, drawer.layout(scene.title, annotations)), scene.note)
+    layout = drawer.layout(scene.title, annotations)
+    if extra_note and note_in_figure:
+        # One more line of note under the plot: room for it.
+        layout["margin"] = dict(layout["margin"], b=layout["margin"]["b"] + int(1.4 * max(drawer.style.font - 2, 10)))
+    traces = list(scene.traces)
+    if overlays:
+        extra, images = overlay_layers(history, index, view, overlays, drawer.style,
+                                       n_points=history.n_samples if rows is None else len(rows), seed=overlay_seed)
+        traces += extra
+        layout["images"] = list(layout.get("images", [])) + images
+    return StepPicture(figure(traces, layout), scene.note)
 
 
 def step_figure(history, index: int, view: View, *, levels=None, level_kind: str = DEFAULT_LEVEL_KIND,
