@@ -179,6 +179,31 @@ def _m_step(stats: _Statistics, previous_means, previous_covariances, covariance
     return weights, means, covariances, flags
 
 
+def _spherical(variance: float, covariance_type: str, n_components: int, n_features: int) -> np.ndarray:
+    """σ²I for every component, in scikit-learn's shape for ``covariance_type``."""
+    if covariance_type == "full":
+        return np.broadcast_to(variance * np.eye(n_features), (n_components, n_features, n_features)).copy()
+    if covariance_type == "tied":
+        return variance * np.eye(n_features)
+    if covariance_type == "diag":
+        return np.full((n_components, n_features), variance)
+    return np.full(n_components, variance)
+
+
+def _constrained(parameters, fixed_covariances, equal_weights: bool):
+    """``(weights, means, covariances, flags)`` with the fixed parts put back: σ²I covariances, 1/K weights.
+
+    A fixed covariance is never estimated, so no regularisation flag applies to it.
+    """
+    weights, means, covariances, flags = parameters
+    if fixed_covariances is not None:
+        covariances = fixed_covariances.copy()
+        flags.pop("component_regularised", None)
+    if equal_weights:
+        weights = np.full(len(weights), 1.0 / len(weights))
+    return weights, means, covariances, flags
+
+
 def _cancels(stats: _Statistics, new_means: np.ndarray, reg_covar: float) -> bool:
     """Whether the scatter about ``new_means`` found from ``stats`` lost too many digits."""
     d = new_means.shape[1]
@@ -245,7 +270,8 @@ def _add_components(flags: dict, name: str, components) -> None:
 
 def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_iter=100, tol=1e-3,
                 reg_covar=1e-6, seed=None, n_init=1, weights_init=None, means_init=None,
-                covariances_init=None, kmeans_max_iter=300, on_step=None) -> History:
+                covariances_init=None, kmeans_max_iter=300, on_step=None, fixed_variance=None,
+                equal_weights=False) -> History:
     """Fit a Gaussian mixture by EM and record every step of the way.
 
     Parameters
@@ -293,6 +319,14 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
     on_step : callable, optional
         Called with every ``Step`` as soon as it is recorded (progress reports:
         the command line prints one line per M-step); its result is ignored.
+    fixed_variance : float, optional
+        σ² > 0: every component's covariance is σ²I (in ``covariance_type``'s
+        shape) from the start and is never updated (``reg_covar`` is not added).
+        With ``equal_weights`` and the same starting means this is "soft
+        k-means": as σ² → 0 the responsibilities become the nearest-centroid
+        assignment and EM's path becomes Lloyd's.
+    equal_weights : bool
+        Keep every mixing weight at 1/K (never updated).
 
     Returns
     -------
@@ -319,16 +353,31 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
     reg_covar = v.check_number("reg_covar", reg_covar, minimum=0.0)
     n_init = v.check_number("n_init", n_init, minimum=1, integer=True)
     kmeans_max_iter = v.check_number("kmeans_max_iter", kmeans_max_iter, minimum=1, integer=True)
+    if fixed_variance is not None:
+        fixed_variance = v.check_number("fixed_variance", fixed_variance, minimum=0.0)
+        if fixed_variance <= 0:
+            raise ValueError("fixed_variance must be a variance above 0 (or None to estimate the covariances).")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
         raise ValueError(f"seed must be a non-negative whole number or None; got {seed!r}.")
     rows = as_rows(X, K)
     n, d = rows.n_samples, rows.n_features
     given = None
+    fixed = None if fixed_variance is None else _spherical(fixed_variance, covariance_type, K, d)
     if init == "given":
+        if fixed is not None and covariances_init is None:
+            covariances_init = fixed
+        if equal_weights and weights_init is None:
+            weights_init = np.full(K, 1.0 / K)
         given = v.check_given_parameters(weights_init, means_init, covariances_init, covariance_type, K, d)
     rng = np.random.default_rng(seed)
     options = dict(n_components=K, covariance_type=covariance_type, init=init, max_iter=max_iter, tol=tol,
-                   reg_covar=reg_covar, seed=seed, n_init=n_init, kmeans_max_iter=kmeans_max_iter)
+                   reg_covar=reg_covar, seed=seed, n_init=n_init, kmeans_max_iter=kmeans_max_iter,
+                   fixed_variance=fixed_variance, equal_weights=bool(equal_weights))
+
+    def m_step(stats, previous_means, previous_covariances):
+        """The M-step, then the fixed parts of the model put back (σ²I, 1/K) where asked."""
+        return _constrained(_m_step(stats, previous_means, previous_covariances, covariance_type, reg_covar, n),
+                            fixed, equal_weights)
 
     steps = []
 
@@ -366,13 +415,13 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
         # means is S_c - (2 N_k - n_k) delta delta^T, which cancels when a tight cluster lies far
         # from the shift c (a lone point 30 units from the mean lost its 1e-6 variance to it).
         stats = _statistics_of(rows, init_resp, run.records[-1].centroids)
-        weights, means, covariances, init_flags = _m_step(stats, None, None, covariance_type, reg_covar, n)
+        weights, means, covariances, init_flags = m_step(stats, None, None)
     elif init == "random_resp":
         # A key, not an N x K matrix: each chunk (or Dask block) draws its own rows' numbers
         # from it (see _resp.random_responsibilities), the same numbers on every row source.
         init_resp = ("random", int(rng.integers(2 ** 63)))
         stats = _statistics_of(rows, init_resp, shift())
-        weights, means, covariances, init_flags = _m_step(stats, None, None, covariance_type, reg_covar, n)
+        weights, means, covariances, init_flags = m_step(stats, None, None)
     else:
         centre = shift()
         if init == "random_points":
@@ -389,6 +438,8 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
         init_resp = ("uniform", None)
         stats = _statistics_of(rows, init_resp, centre)
         init_flags = {"component_regularised": regularised} if regularised else {}
+        weights, means, covariances, init_flags = _constrained((weights, means, covariances, init_flags), fixed,
+                                                               equal_weights)
 
     # EM ------------------------------------------------------------------------
     # Each parameter set is factored once; the bound and the E-step share the factors.
@@ -406,14 +457,12 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
         e_bound = _lower_bound(current, weights, means, factors)
         add_step("e_step", iteration, weights, means, covariances, current.counts,
                  log_likelihood=current.log_likelihood, lower_bound=e_bound)
-        new_weights, new_means, new_covariances, flags = _m_step(
-            current, means, covariances, covariance_type, reg_covar, n)
+        new_weights, new_means, new_covariances, flags = m_step(current, means, covariances)
         if _cancels(current, new_means, reg_covar):
             # Same responsibilities (the E-step is deterministic), moments about the new
             # means: one more pass, and the scatter keeps its digits.
             current = _em_pass(rows, weights, means, factors, shift=new_means)
-            new_weights, new_means, new_covariances, flags = _m_step(
-                current, means, covariances, covariance_type, reg_covar, n)
+            new_weights, new_means, new_covariances, flags = m_step(current, means, covariances)
         factors = covariance_factors(new_covariances, covariance_type, d)
         bound = _lower_bound(current, new_weights, new_means, factors)
         following = _em_pass(rows, new_weights, new_means, factors, with_statistics=iteration < max_iter)

@@ -354,3 +354,59 @@ def criteria_figure(grid: pd.DataFrame, *, lecture: bool = False) -> go.Figure:
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0),
                       font=dict(size=18 if lecture else 13))
     return fig
+
+
+# --------------------------------------------------------------------------- k-means as a limit
+#: The σ slider's notches, as multiples of the data's spread (the root mean variance of its columns),
+#: each with a sentence on what σ of that size does. What it does to *this* data is measured and said
+#: beside it (:func:`limit_sentence`): whether clusters count as far apart depends on the data.
+LIMIT_NOTCHES = {
+    2.0: "σ is twice the spread of the whole data: every component is wider than the data, so where a point "
+         "lies hardly changes its responsibilities.",
+    1.0: "σ equals the data's spread: the components still overlap over most of the data.",
+    0.5: "σ is half the data's spread: clusters farther apart than a few σ are now claimed by one component "
+         "each.",
+    0.25: "σ is a quarter of the spread: only points within a few σ of a boundary between two components are "
+          "still shared.",
+    0.1: "σ is a tenth of the spread: the shared band around each boundary is narrow.",
+    0.03: "σ is tiny: outside a hair-thin band at the boundaries every responsibility is 0 or 1.",
+    0.01: "σ is a hundredth of the spread. In the limit σ → 0, EM with equal weights and one round variance "
+          "σ²I is exactly k-means.",
+}
+
+
+def limit_sentence(factor: float, summary: dict) -> str:
+    """The notch's sentence and what it measured on this data (hardness and agreement with k-means)."""
+    same = "the same partition as k-means" if summary["ari"] == 1.0 else \
+        f"a partition that agrees with k-means at ARI {summary['ari']:.3f}"
+    return (f"{LIMIT_NOTCHES[factor]} Here the points' largest responsibility is {summary['hardness']:.3f} on "
+            f"average (1 = hard), and the soft fit finds {same}.")
+
+
+def data_spread(X) -> float:
+    """The root mean variance of the columns: the scale the σ notches are multiples of."""
+    return float(np.sqrt(np.asarray(X, dtype=float).var(axis=0).mean()))
+
+
+def soft_kmeans(X, seeds, sigma: float, *, max_iter: int = 100) -> em_core.History:
+    """EM with every covariance σ²I and every weight 1/K held fixed, from the given means ("soft k-means")."""
+    seeds = np.asarray(seeds, dtype=float)
+    return em_core.fit_history(X, seeds.shape[0], covariance_type="spherical", init="given", means_init=seeds,
+                               fixed_variance=sigma ** 2, equal_weights=True, max_iter=max_iter, tol=1e-6)
+
+
+def limit_summary(soft: em_core.History, kmeans_labels) -> dict:
+    """What the σ slider shows: the agreement with k-means, how hard the responsibilities are, J and log L.
+
+    Returns
+    -------
+    dict
+        ``ari`` (soft argmax vs ``kmeans_labels``), ``hardness`` (mean of max_k γ_nk),
+        ``J`` (the k-means objective of the soft partition's means) and ``log_likelihood``.
+    """
+    labels = soft.labels(-1)
+    means = soft.final.means
+    J = float(((soft.X - means[labels]) ** 2).sum())
+    return dict(ari=em_core.adjusted_rand_index(labels, kmeans_labels),
+                hardness=float(soft.responsibilities(-1).max(axis=1).mean()), J=J,
+                log_likelihood=float(soft.final.log_likelihood))

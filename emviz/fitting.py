@@ -123,3 +123,15 @@ def bound_curves(X: np.ndarray, options: FitOptions, history: em_core.History, m
     """
     return _cached_bound_curves(fit_key(X, options), m_index, history)
 
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _cached_soft_kmeans(key: str, sigma: float, _X: np.ndarray, _seeds: np.ndarray) -> em_core.History:
+    from .compare import soft_kmeans
+
+    return soft_kmeans(_X, _seeds, sigma)
+
+
+def soft_kmeans(X: np.ndarray, options: FitOptions, history: em_core.History, sigma: float) -> em_core.History:
+    """Soft k-means (σ²I and 1/K fixed) from the k-means++ seeds of this fit's k-means, once per fit and σ."""
+    return _cached_soft_kmeans(fit_key(X, options), float(sigma), X, np.asarray(history[0].means))

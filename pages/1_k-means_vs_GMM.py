@@ -71,3 +71,37 @@ else:
         frame, accuracy = compare.confusion_frame(labels, selection.labels, name=name)
         col.dataframe(frame, key=f"kvg_confusion_{name}")
         col.caption(f"{name}: {accuracy:.1%} of points in the cluster matched to their own class.")
+
+st.divider()
+st.subheader("k-means is a Gaussian mixture in the limit")
+st.markdown("Hold every weight at 1/K and every covariance at σ²I, and start EM from the **same k-means++ seeds** "
+            "as k-means above: only the means are fitted. Slide σ down and watch the soft responsibilities "
+            "harden into the k-means partition (the theory page's section 2 derives why).")
+spread = compare.data_spread(selection.X)
+notches = list(compare.LIMIT_NOTCHES)
+factor = st.select_slider("σ, as a multiple of the data's spread", options=notches, value=notches[2],
+                          key="kvg_sigma", format_func=lambda f: f"{f:g} × {spread:.3g}",
+                          help="A log scale: each notch is σ for every component, relative to the root mean "
+                               "variance of the data's columns.")
+soft = fitting.soft_kmeans(selection.X, options, history, factor * spread)
+final_kmeans = history.labels(kmeans_steps[-1])
+summary = compare.limit_summary(soft, final_kmeans)
+st.info(compare.limit_sentence(factor, summary))
+soft_col, hard_col = st.columns(2)
+with soft_col:
+    st.markdown(f"**EM with σ = {factor * spread:.3g}, weights 1/K** (its final step; colours: responsibilities)")
+    pagekit.draw_step(soft, -1, view, key="kvg_soft_chart", lecture=lecture)
+with hard_col:
+    st.markdown("**k-means from the same seeds** (its final partition)")
+    pagekit.draw_step(history, kmeans_steps[-1], view, key="kvg_hard_chart", lecture=lecture)
+cols = st.columns(4)
+cols[0].metric("ARI soft vs k-means", f"{summary['ari']:.3f}",
+               help="Adjusted Rand index of the soft fit's most responsible components and the k-means clusters.")
+cols[1].metric("Mean max γ", f"{summary['hardness']:.3f}", help="1 means every responsibility is 0 or 1 (hard).")
+cols[2].metric("J of the soft fit", f"{summary['J']:,.1f}",
+               delta=f"{summary['J'] - history[kmeans_steps[-1]].kmeans_objective:+,.1f} vs k-means",
+               delta_color="inverse", help="The k-means objective of the soft fit's means and partition.")
+cols[3].metric("Log-likelihood", f"{summary['log_likelihood']:,.1f}",
+               help="Of the soft fit's mixture (σ²I, weights 1/K). As σ shrinks it is dominated by "
+                    "−J / 2σ²: maximising it is minimising J.")
+

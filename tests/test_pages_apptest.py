@@ -49,16 +49,35 @@ def charts(at: AppTest) -> int:
 def test_kmeans_vs_gmm(dataset):
     at = open_page(KMEANS_VS_GMM, dataset)
     labels = [m.label for m in at.metric]
-    assert labels == ["ARI k-means vs GMM", "ARI k-means vs true labels", "ARI GMM vs true labels"]
-    assert all(-1.0 <= float(m.value) <= 1.0 for m in at.metric)
-    assert charts(at) == 2
+    assert labels[:3] == ["ARI k-means vs GMM", "ARI k-means vs true labels", "ARI GMM vs true labels"]
+    assert labels[3:] == ["ARI soft vs k-means", "Mean max γ", "J of the soft fit", "Log-likelihood"]
+    assert all(-1.0 <= float(m.value) <= 1.0 for m in at.metric[:4])
+    assert charts(at) == 4  # the two steps, then soft EM at σ beside k-means
     assert len(at.dataframe) == 2  # one confusion table per method
-    assert [s.label for s in at.main.select_slider] == ["k-means step", "EM step"]
+    assert [s.label for s in at.main.select_slider] == ["k-means step", "EM step",
+                                                        "σ, as a multiple of the data's spread"]
     if dataset == "mouse":
         # EM recovers the head and ears far better than k-means (the page's whole point).
-        ari = {m.label: float(m.value) for m in at.metric}
+        ari = {m.label: float(m.value) for m in at.metric[:3]}
         assert ari["ARI GMM vs true labels"] > ari["ARI k-means vs true labels"] + 0.3
         assert "cuts the top off the head" in at.info[0].value
+
+
+@pytest.mark.parametrize("dataset", ["mouse", "blobs", "iris"])
+def test_the_sigma_slider_hardens_soft_em_into_k_means(dataset):
+    at = open_page(KMEANS_VS_GMM, dataset)
+    metrics = lambda: {m.label: m.value for m in at.metric}  # noqa: E731
+    at.main.select_slider(key="kvg_sigma").set_value(2.0).run()
+    wide = metrics()
+    assert float(wide["Mean max γ"]) < 0.9 and "wider than the data" in at.info[-1].value
+    assert f"largest responsibility is {wide['Mean max γ']} on average" in at.info[-1].value
+    at.main.select_slider(key="kvg_sigma").set_value(0.01).run()
+    assert not at.exception
+    narrow = metrics()
+    assert narrow["ARI soft vs k-means"] == "1.000" and narrow["Mean max γ"] == "1.000"
+    assert "is exactly k-means" in at.info[-1].value and "the same partition as k-means" in at.info[-1].value
+    # The soft fit's J equals k-means' J to the digits shown: the same partition, the same means.
+    assert at.metric[5].proto.delta in ("+0.0 vs k-means", "-0.0 vs k-means")
 
 
 def test_kmeans_vs_gmm_scrubs_to_first_kmeans_step():
@@ -67,7 +86,7 @@ def test_kmeans_vs_gmm_scrubs_to_first_kmeans_step():
     slider.set_value(0).run()
     assert not at.exception
     assert at.main.select_slider[0].value == 0
-    assert charts(at) == 2
+    assert charts(at) == 4
 
 
 @pytest.mark.parametrize("dataset", ALL_DATA)
