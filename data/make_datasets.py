@@ -162,6 +162,20 @@ def make_bimodal_1d() -> Table:
     return ["x", "label"], [[_fmt(values[i]), labels[i]] for i in order]
 
 
+def make_collapse() -> Table:
+    """Two round clusters and five identical points between them: a component can collapse onto those."""
+    rng = np.random.default_rng(128)
+    left = rng.normal([0.0, 0.0], 1.0, (150, 2))
+    right = rng.normal([7.0, 0.0], 1.0, (150, 2))
+    # Exact duplicates: a component that shrinks onto them has a density there that grows without
+    # bound as its variance goes to 0 (with reg_covar = 0 nothing stops it).
+    identical = np.repeat([[3.5, 3.0]], 5, axis=0)
+    points = np.vstack([left, right, identical])
+    labels = ["left"] * 150 + ["right"] * 150 + ["five identical points"] * 5
+    order = rng.permutation(len(labels))
+    return _xy_table(points[order], [labels[i] for i in order])
+
+
 def make_iris() -> Table:
     """Fisher's Iris measurements, copied from the copy bundled with plotly."""
     import plotly.data  # imported here: the synthetic sets need only numpy
@@ -181,6 +195,7 @@ MAKERS: dict[str, Callable[[], Table]] = {
     "overlapping": make_overlapping,
     "bad_init": make_bad_init,
     "bimodal_1d": make_bimodal_1d,
+    "collapse": make_collapse,
     "iris": make_iris,
 }
 

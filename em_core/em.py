@@ -48,6 +48,9 @@ _COUNT_GUARD = 10 * np.finfo(float).eps
 # Below this many points' worth of responsibility a component's mean and
 # covariance are frozen: dividing near-zero sums would throw it anywhere.
 _FREEZE_BELOW = 1e-8
+# A component whose smallest variance falls below this fraction of the data's mean variance is
+# flagged as collapsing onto a point: far below any real cluster's spread, far above rounding.
+_COLLAPSE_BELOW = 1e-8
 # The one-pass scatter about the new means, S_c - (2 N_k - n_k) delta delta^T,
 # loses about log10(trace S_c / trace S_new) digits. Above this ratio (4 digits;
 # a component collapsing onto a point, or a long jump of a mean) the E-step's
@@ -151,8 +154,12 @@ def _statistics_of(rows, spec, shift) -> _Statistics:
 
 
 def _m_step(stats: _Statistics, previous_means, previous_covariances, covariance_type, reg_covar,
-            n_samples):
-    """New parameters from the statistics, plus flags for collapsed or regularised components."""
+            n_samples, collapse_floor: float = 0.0):
+    """New parameters from the statistics, plus flags for nearly empty, collapsing or regularised components.
+
+    ``collapse_floor``: a component whose covariance (before ``reg_covar``) has a
+    variance below it is flagged as collapsing onto a point or duplicated points.
+    """
     counts = stats.counts + _COUNT_GUARD
     delta = stats.sum_diff / counts[:, None]
     means = stats.shift + delta
@@ -167,13 +174,17 @@ def _m_step(stats: _Statistics, previous_means, previous_covariances, covariance
         means[frozen] = previous_means[frozen]
         if covariance_type != "tied":
             covariances[frozen] = previous_covariances[frozen]
-    collapsed = np.flatnonzero(stats.counts < 1.0)
-    if collapsed.size:
-        flags["component_collapsed"] = collapsed.tolist()
-    regularised = _needs_regularisation(covariances_from_scatter(counts, scatter, covariance_type, 0.0),
-                                        covariance_type, means.shape[0], means.shape[1], reg_covar)
+    nearly_empty = np.flatnonzero(stats.counts < 1.0)
+    if nearly_empty.size:
+        flags["component_nearly_empty"] = nearly_empty.tolist()
+    smallest = _smallest_variances(covariances_from_scatter(counts, scatter, covariance_type, 0.0),
+                                   covariance_type, means.shape[0], means.shape[1])
+    regularised = np.flatnonzero(smallest <= reg_covar).tolist()
     if regularised:
         flags["component_regularised"] = regularised
+    collapsing = np.flatnonzero((smallest < collapse_floor) & (stats.counts >= _FREEZE_BELOW)).tolist()
+    if collapsing:
+        flags["component_collapsing"] = collapsing
     weights = counts / n_samples
     weights /= weights.sum()
     return weights, means, covariances, flags
@@ -193,12 +204,13 @@ def _spherical(variance: float, covariance_type: str, n_components: int, n_featu
 def _constrained(parameters, fixed_covariances, equal_weights: bool):
     """``(weights, means, covariances, flags)`` with the fixed parts put back: σ²I covariances, 1/K weights.
 
-    A fixed covariance is never estimated, so no regularisation flag applies to it.
+    A fixed covariance is never estimated, so no regularisation or collapse flag applies to it.
     """
     weights, means, covariances, flags = parameters
     if fixed_covariances is not None:
         covariances = fixed_covariances.copy()
         flags.pop("component_regularised", None)
+        flags.pop("component_collapsing", None)
     if equal_weights:
         weights = np.full(len(weights), 1.0 / len(weights))
     return weights, means, covariances, flags
@@ -215,15 +227,19 @@ def _cancels(stats: _Statistics, new_means: np.ndarray, reg_covar: float) -> boo
     return bool(np.any(before[active] > _RESHIFT_ABOVE * after[active]))
 
 
+def _smallest_variances(raw_covariances, covariance_type, n_components, n_features) -> np.ndarray:
+    """Each component's smallest variance (its covariance's smallest eigenvalue), shape (K,)."""
+    if covariance_type == "diag":
+        return raw_covariances.min(axis=1)
+    if covariance_type == "spherical":
+        return np.asarray(raw_covariances, dtype=float)
+    full_raw = expand_covariances(raw_covariances, covariance_type, n_components, n_features)
+    return np.linalg.eigvalsh(full_raw)[:, 0]  # one batched call, ascending eigenvalues
+
+
 def _needs_regularisation(raw_covariances, covariance_type, n_components, n_features, reg_covar):
     """Components whose covariance before ``reg_covar`` has an eigenvalue <= ``reg_covar``."""
-    if covariance_type == "diag":
-        smallest = raw_covariances.min(axis=1)
-    elif covariance_type == "spherical":
-        smallest = raw_covariances
-    else:
-        full_raw = expand_covariances(raw_covariances, covariance_type, n_components, n_features)
-        smallest = np.linalg.eigvalsh(full_raw)[:, 0]  # one batched call, ascending eigenvalues
+    smallest = _smallest_variances(raw_covariances, covariance_type, n_components, n_features)
     return np.flatnonzero(smallest <= reg_covar).tolist()
 
 
@@ -374,10 +390,15 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
                    reg_covar=reg_covar, seed=seed, n_init=n_init, kmeans_max_iter=kmeans_max_iter,
                    fixed_variance=fixed_variance, equal_weights=bool(equal_weights))
 
+    # A variance this far below the data's own is a component collapsing onto a point (or duplicated
+    # points): the likelihood's singularity. One pass over the data, for its mean variance.
+    collapse_floor = _COLLAPSE_BELOW * float(
+        _data_covariances(rows, data_mean(rows), "spherical", 1, 0.0)[1][0])
+
     def m_step(stats, previous_means, previous_covariances):
         """The M-step, then the fixed parts of the model put back (σ²I, 1/K) where asked."""
-        return _constrained(_m_step(stats, previous_means, previous_covariances, covariance_type, reg_covar, n),
-                            fixed, equal_weights)
+        return _constrained(_m_step(stats, previous_means, previous_covariances, covariance_type, reg_covar, n,
+                                    collapse_floor), fixed, equal_weights)
 
     steps = []
 

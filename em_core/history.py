@@ -20,7 +20,9 @@ KMEANS_KINDS = ("kmeans_assign", "kmeans_update")
 FLAG_DESCRIPTIONS = {
     "converged": "the algorithm converged at this step",
     "empty_cluster_reseeded": "an empty k-means cluster was re-seeded at the point farthest from its centroid",
-    "component_collapsed": "a component holds less than one point's worth of responsibility",
+    "component_nearly_empty": "a component holds less than one point's worth of responsibility",
+    "component_collapsing": "a component's variance fell far below the data's (under 1e-8 of it): it is "
+                            "collapsing onto a point or duplicated points, where the likelihood is unbounded",
     "component_regularised": "a covariance was singular or nearly so; reg_covar keeps it positive definite",
 }
 

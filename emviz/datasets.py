@@ -161,6 +161,22 @@ DATASETS: dict[str, DatasetInfo] = {
             label_column="label",
         ),
         DatasetInfo(
+            key="collapse",
+            title="A collapse (set reg_covar to 0)",
+            note=(
+                "Two round clusters of 150 points and five identical points between them. With "
+                "reg_covar = 0 (sidebar, Stopping and regularisation), K = 3 and seed 0, the third "
+                "component shrinks onto the five identical points: its variance falls towards 0 "
+                "and the log-likelihood runs away from about −1,120 to above +2,500 in 12 "
+                "iterations. Maximum likelihood for a mixture has no maximum: a component on a "
+                "single spot can make it as large as you like. With the default reg_covar = 1e-6 "
+                "the same start still sits on the five points but stops at a finite −1,052."
+            ),
+            default_k=3,
+            feature_columns=_XY,
+            label_column="label",
+        ),
+        DatasetInfo(
             key="iris",
             title="Iris flowers (real data)",
             note=(

@@ -151,6 +151,9 @@ def step_caption(history: em_core.History, index: int) -> str:
         if reg > 0:
             text += (f" A regularised step: with reg_covar = {reg:g} the covariances S/Nₖ + εI are not the exact "
                      "maximiser of the bound, so the log-likelihood can fall (with reg_covar = 0 it cannot).")
+        elif "component_regularised" in step.flags:
+            text += (" A covariance became singular here, and the tiny jitter that keeps its numbers finite is "
+                     "not an exact M-step, so the log-likelihood can fall.")
         else:
             text += (" Without regularisation EM cannot lower the log-likelihood: a fall beyond rounding would "
                      "be a bug worth reporting.")
@@ -167,14 +170,22 @@ FLAG_TEXTS = {
     "empty_cluster_reseeded": (
         "empty cluster {which} re-seeded",
         "k-means cluster {which} was empty and was re-seeded at the point farthest from its centroid.", "warning"),
-    "component_collapsed": (
+    "component_nearly_empty": (
         "component {which} nearly empty",
         "Component {which} holds less than one point's worth of responsibility (Nₖ < 1): it is nearly empty "
         "and explains almost none of the data. Try fewer components or another seed.", "warning"),
+    "component_collapsing": (
+        "component {which} collapsing onto points",
+        "Component {which} is collapsing onto a single point or a few identical points: its variance shrinks "
+        "towards 0 and its density there, so the log-likelihood, grows without bound. This is the singularity "
+        "of maximum likelihood for mixtures (it needs K ≥ 2: another component covers the rest of the data). "
+        "reg_covar > 0 stops it at a finite value; with reg_covar = 0 the app adds only a tiny jitter to keep "
+        "the numbers finite.", "warning"),
     "component_regularised": (
         "covariance {which} regularised",
         "The covariance of component {which} was singular or nearly so (constant or collinear columns, "
-        "duplicated points, or a component collapsing onto a point); reg_covar keeps it positive definite.",
+        "duplicated points, or a component collapsing onto a point); reg_covar (at reg_covar = 0, a tiny "
+        "jitter) keeps it positive definite.",
         "warning"),
 }
 

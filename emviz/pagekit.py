@@ -75,7 +75,7 @@ def draw_step(history: em_core.History, index: int, view: figures.View, *,
 
 
 def open_explorer(*, step: int | None = None, **settings) -> None:
-    """Switch to the explorer with these shared settings (``ui.SHARED_SETTINGS`` session keys).
+    """Switch to the explorer with these settings (session keys: ``emviz.settings.SETTINGS``' and widget keys).
 
     The explorer's sidebar mirrors the plain session keys (``seed``, ``init``,
     ``n_components``, ...) into its widgets, so storing them here is enough. A

@@ -17,7 +17,7 @@ import em_core
 from .ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
 from .explain import likelihood_decreases
 
-__all__ = ["NOTATION", "REGULARISED_DECREASE_DEMO", "SECTIONS", "Section", "bound_table", "illustrating_steps",
+__all__ = ["NOTATION", "REGULARISED_DECREASE_DEMO", "SECTIONS", "SECTION_DEMOS", "demo_step", "Section", "bound_table", "illustrating_steps",
            "monotonicity"]
 
 #: One line naming every symbol the app writes (the seed slides' notation; their k-means slides write the
@@ -28,6 +28,25 @@ NOTATION = ("**Notation.** $x_n$: point $n$ of $N$, in $d$ dimensions · $z_{nk}
             "· $\\mu_k, \\Sigma_k, \\pi_k$: mean, covariance, weight · $N_k = \\sum_n \\gamma_{nk}$ · "
             "$J$: the k-means objective · $\\mathcal{L}(q, \\theta)$: the Jensen lower bound · "
             "$\\varepsilon$: `reg_covar`.")
+
+#: The explorer set up to show a section's idea: a button label and the settings it opens with. The
+#: collapse opens two M-steps before its first collapsing step (see :func:`demo_step`).
+SECTION_DEMOS = {
+    "mixture": ("Open the explorer with the density contours", dict(overlay_density=True)),
+    "latent": ("Open the explorer with the posterior regions", dict(overlay_posterior=True)),
+    "m_step": ("Open the explorer with a sample of what the model believes", dict(overlay_beliefs=True)),
+    "local_optima": ("Watch a component collapse (reg_covar = 0)",
+                     dict(dataset="collapse", n_components=3, covariance_type="full", init="kmeans", seed=0,
+                          reg_covar=0.0)),
+}
+
+
+def demo_step(history: em_core.History) -> int | None:
+    """Where a demo opens: two M-steps before a component first collapses, else None (the explorer's default)."""
+    m_steps = history.indices_of("m_step")
+    first = next((k for k, i in enumerate(m_steps) if "component_collapsing" in history[i].flags), None)
+    return None if first is None else m_steps[max(0, first - 2)]
+
 
 #: A fit whose log-likelihood falls at every iteration because reg_covar is large (theory page's demo).
 REGULARISED_DECREASE_DEMO = dict(dataset="mouse", n_components=3, covariance_type="tied", init="kmeans", seed=0,

@@ -102,6 +102,14 @@ for section in theory.SECTIONS:
                           help=f"Switch to the explorer at step {target} of this fit"
                                + (" (with the k-means initialisation)" if overrides else "") + "."):
             pagekit.open_explorer(step=target, **overrides)
+    if section.key in theory.SECTION_DEMOS:
+        label, demo = theory.SECTION_DEMOS[section.key]
+        if actions.button(label, key=f"theory_demo_{section.key}", help="Opens the explorer set up to show this."):
+            step = None
+            if "dataset" in demo:
+                demo_options = replace(options, **{k: v for k, v in demo.items() if k != "dataset"})
+                step = theory.demo_step(pagekit.fit_or_stop(ui.dataset_matrix(demo["dataset"]), demo_options))
+            pagekit.open_explorer(step=step, **demo)
     if section.page is not None:
         actions.page_link(section.page, label="See it on its own page", icon="➡️",
                           help="A whole page on this idea, on the same data.")

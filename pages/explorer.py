@@ -8,11 +8,13 @@ and layout. The numbers come from ``em_core``, the pictures from
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 import streamlit as st
 
 from emviz import explain, export, figures, fitting, pagekit, stepper, ui
 from emviz.ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
+from emviz.settings import setting_for_key
 
 start = pagekit.preamble()
 lecture, selection, options = start.lecture, start.selection, start.options
@@ -110,6 +112,26 @@ def _browser_picked_point() -> None:
         st.session_state["row_picked"] = True
 
 
+# A fit whose component collapses onto points (the likelihood's singularity) can be shown beside the
+# same start with the default reg_covar, which stops the runaway at a finite value.
+REGULARISED = setting_for_key("reg_covar").default
+collapses = options.reg_covar < REGULARISED and any("component_collapsing" in s.flags for s in history)
+
+
+def _regularised_beside(index: int) -> None:
+    regularised = pagekit.fit_or_stop(selection.X, replace(options, reg_covar=REGULARISED))
+    shown = min(index, len(regularised) - 1)
+    left, right = st.columns(2)
+    left.metric(f"Final log-likelihood, reg_covar = {options.reg_covar:g}", f"{history.final.log_likelihood:,.1f}")
+    right.metric(f"Final log-likelihood, reg_covar = {REGULARISED:g}", f"{regularised.final.log_likelihood:,.1f}",
+                 help="reg_covar adds ε to every variance, so no density can grow past 1/sqrt(2πε) per axis.")
+    st.caption(f"The same start with reg_covar = {REGULARISED:g}, at step {shown} "
+               f"({explain.step_title(regularised, shown)}): its collapsing component's variance stops at ε, "
+               "so the log-likelihood stays finite.")
+    pagekit.draw_step(regularised, shown, view, key="regularised_beside", lecture=lecture, height=460,
+                      color_mode=color_mode)
+
+
 @st.fragment
 def explorer() -> None:
     """Stepping component, panels and maths: reruns alone when the browser reports a step.
@@ -147,6 +169,11 @@ def explorer() -> None:
                          hide_index=True)
         else:
             st.plotly_chart(PANELS[panel or "Log-likelihood"](history, index), key="panel_chart")
+
+    if collapses and st.toggle(f"Beside it: the same start with reg_covar = {REGULARISED:g}", key="show_regularised",
+                               help="A component of this fit collapses onto points and its likelihood runs away. "
+                                    "The same data, start and seed with the default reg_covar, at the same step."):
+        _regularised_beside(index)
 
     with st.expander("The maths of this step, with its numbers", expanded=not lecture):
         for formula in explain.step_formulas(history, index):

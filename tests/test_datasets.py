@@ -66,7 +66,7 @@ def _xy_and_codes(key: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
 def test_keys_and_order():
     assert dataset_keys()[0] == "mouse"
     assert set(dataset_keys()) == {
-        "mouse", "blobs", "anisotropic", "unequal", "overlapping", "bad_init", "bimodal_1d", "iris"
+        "mouse", "blobs", "anisotropic", "unequal", "overlapping", "bad_init", "bimodal_1d", "collapse", "iris"
     }
     assert dataset_keys() == list(DATASETS)
 

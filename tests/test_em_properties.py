@@ -418,7 +418,7 @@ def test_duplicates_with_more_components_than_distinct_points_reseed_empty_clust
     assert reseeded and all(history[i].kind == "kmeans_update" for i in reseeded)
     assert all(history[i].flags["empty_cluster_reseeded"] for i in reseeded)
     # Fewer than one point's worth of responsibility somewhere: a collapsed component.
-    assert flagged(history, "component_collapsed")
+    assert flagged(history, "component_nearly_empty")
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -430,9 +430,9 @@ def test_component_that_loses_every_point_collapses_without_nan(covariance_type)
     history = em_core.fit_history(X, 3, covariance_type=covariance_type, init="given", tol=0, max_iter=5,
                                   **params)
     assert_all_finite(history)
-    collapsed = flagged(history, "component_collapsed")
+    collapsed = flagged(history, "component_nearly_empty")
     assert collapsed and all(history[i].kind == "m_step" for i in collapsed)
-    assert all(history[i].flags["component_collapsed"] == (2,) for i in collapsed)
+    assert all(history[i].flags["component_nearly_empty"] == (2,) for i in collapsed)
     final = history.final
     assert final.weights[2] < 1e-12 and final.counts[2] < 1.0
     # A component with no responsibility keeps its mean instead of jumping anywhere.

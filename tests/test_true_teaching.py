@@ -20,6 +20,7 @@ import em_core
 from emviz import explain, figures, theory
 from emviz.datasets import DATASETS, load_dataset
 from emviz.settings import SETTINGS, parse_link_value
+from emviz.ui import dataset_matrix
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -112,7 +113,8 @@ def test_hover_values_are_the_responsibilities_and_their_uncertainty(kmeans_hist
     custom = np.asarray(points.customdata, dtype=float)
     np.testing.assert_array_equal(custom[:, 0], np.arange(h.n_samples))
     np.testing.assert_allclose(custom[:, 1:1 + K], resp, atol=1e-7)
-    np.testing.assert_allclose(custom[:, K + 1], 1.0 - resp.max(axis=1), atol=1e-7)
+    if color_mode == "uncertainty" or custom.shape[1] > K + 1:
+        np.testing.assert_allclose(custom[:, K + 1], 1.0 - resp.max(axis=1), atol=1e-7)
     if color_mode == "uncertainty":
         assert f"1 − max γ = %{{customdata[{K + 1}]:.3f}}" in points.hovertemplate
         np.testing.assert_allclose(points.marker.color, 1.0 - resp.max(axis=1), atol=1e-12)
@@ -196,3 +198,60 @@ def test_the_theory_page_demonstrates_a_regularised_decrease():
             state["reg_covar"]) == ("mouse", 3, "tied", 0, 0.1)
     h = em_core.fit_history(_mouse(), 3, covariance_type="tied", seed=0, reg_covar=0.1)
     assert state["step"] == h.indices_of("m_step")[0]  # the explorer opened at the first M-step
+
+
+# --------------------------------------------------------------------------- watching a collapse
+def test_the_collapse_data_set_runs_away_without_regularisation_and_its_note_says_by_how_much():
+    from emviz.ui import dataset_matrix
+
+    X = dataset_matrix("collapse")
+    free = em_core.fit_history(X, 3, seed=0, reg_covar=0.0)
+    held = em_core.fit_history(X, 3, seed=0)
+    lls = free.log_likelihoods()[free.indices_of("m_step")]
+    assert np.all(np.isfinite(free.log_likelihoods()[free.first_em_index:]))
+    assert np.all(np.diff(lls) > 0) and lls[0] < -1_100 and lls[-1] > 2_500 and free.n_iter == 12
+    collapsing = [i for i in free.indices_of("m_step") if "component_collapsing" in free[i].flags]
+    assert collapsing and all(free[i].flags["component_collapsing"] == (2,) for i in collapsing)
+    # The collapsing component sits on the five identical points, with a variance near 0.
+    sat = free.final.means[2]
+    assert np.allclose(sat, [3.5, 3.0], atol=1e-6)
+    assert np.linalg.eigvalsh(free.final.covariances[2])[0] < 1e-8 * X.var(axis=0).mean()
+    note = DATASETS["collapse"].note
+    assert f"{held.final.log_likelihood:,.0f}".replace("-", "−") in note and "12 iterations" in note
+    assert f"{free[free.first_em_index].log_likelihood:,.0f}".replace("-", "−")[:3] in note  # "about −1,1.."
+    assert "K = 3 and seed 0" in note and DATASETS["collapse"].default_k == 3
+    # Words and the panel name it.
+    sentence = " ".join(explain.flag_sentences(free[collapsing[0]]))
+    assert "collapsing onto a single point" in sentence and "K ≥ 2" in sentence
+    fig = figures.loglik_figure(free, collapsing[0])
+    marked = next(t for t in fig.data if (t.meta or {}).get("role") == "collapsing")
+    assert list(marked.x) == collapsing
+
+
+def test_the_explorer_shows_the_regularised_start_beside_a_collapse():
+    at = _run({"data": "collapse", "reg": "0.0"})
+    assert not at.warning, [w.value for w in at.warning]
+    at.toggle(key="show_regularised").set_value(True).run()
+    assert not at.exception
+    finals = {m.label: m.value for m in at.metric}
+    assert finals["Final log-likelihood, reg_covar = 1e-06"] == "-1,051.8"
+    assert float(finals["Final log-likelihood, reg_covar = 0"].replace(",", "")) > 2_500
+    # Not offered where nothing collapses.
+    calm = _run({"data": "mouse"})
+    assert not [t for t in calm.toggle if t.key == "show_regularised"]
+
+
+@pytest.mark.parametrize("section", ["mixture", "latent", "m_step", "local_optima"])
+def test_each_picture_is_one_click_from_the_theory_page(section):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/5_Theory.py").run()
+    at.button(key=f"theory_demo_{section}").click().run()
+    assert not at.exception
+    assert at.title[0].value == "EM for Gaussian mixtures, step by step"
+    _, demo = theory.SECTION_DEMOS[section]
+    for key, value in demo.items():
+        assert at.session_state[key] == value
+    if section == "local_optima":
+        h = em_core.fit_history(dataset_matrix("collapse"), 3, seed=0, reg_covar=0.0)
+        assert at.session_state["step"] == theory.demo_step(h)
+        assert "component_collapsing" in h[theory.demo_step(h) + 4].flags  # two iterations later

@@ -57,7 +57,8 @@ def loglik_figure(history, index: int, *, lecture: bool = False) -> go.Figure:
     plotly.graph_objects.Figure
         Traces ``log-likelihood``, ``lower bound``, the M-steps where the
         log-likelihood fell (``meta.role == "likelihood decreases"``, empty when
-        none did) and ``current step`` (a marker, empty during k-means); a dotted
+        none did), the M-steps where a component collapses onto points
+        (``meta.role == "collapsing"``) and ``current step`` (a marker, empty during k-means); a dotted
         vertical line (shape ``current step``) at the current step. x is the step
         index; hover gives the step label. The bound touches the log-likelihood
         after every E-step and lies below it after an M-step: without
@@ -90,6 +91,15 @@ def loglik_figure(history, index: int, *, lecture: bool = False) -> go.Figure:
                                       "Σ = S/Nₖ + εI<br>is not the bound's maximiser<extra></extra>"
                                       if regularised else "%{customdata}<br>log-likelihood fell<extra></extra>"),
                        meta=dict(role="likelihood decreases")))
+    # Where a component collapses onto points: the likelihood's singularity, where it runs away.
+    runaway = [i for i in history.indices_of("m_step") if "component_collapsing" in history[i].flags]
+    traces.append(dict(type="scatter", name="a component collapsing onto points", x=runaway,
+                       y=[history[i].log_likelihood for i in runaway], mode="markers",
+                       customdata=[step_label(history[i]) for i in runaway], showlegend=bool(runaway),
+                       marker=dict(size=13, symbol="star-open", color="rgb(204,121,167)", line=dict(width=2)),
+                       hovertemplate=("%{customdata}<br>a component's variance is collapsing to 0:<br>the "
+                                      "log-likelihood can grow without bound<extra></extra>"),
+                       meta=dict(role="collapsing")))
     step = history[index]
     current_x, current_y = [], []
     if step.is_kmeans:
