@@ -46,6 +46,10 @@ DIFFERENCE_NOTES = {
                  "the difference lies in the start, not the model, which the Several initialisations page shows."),
     "bimodal_1d": ("The two bumps differ in height and width: k-means splits at the midpoint between the two "
                    "centres, EM where the two weighted bell curves cross, which lies closer to the narrower bump."),
+    "collapse": ("k-means gives its third centre the five identical points and the nearest edges of both "
+                 "clusters (14 points); EM's third component shrinks onto the five identical points alone, a "
+                 "degenerate answer that only reg_covar keeps finite. A higher likelihood is not a better "
+                 "description of the data."),
     "iris": ("Setosa stands apart and both methods find it; versicolor and virginica overlap and are elongated, "
              "so k-means' round clusters and EM's ellipses split them differently, and with 150 flowers in four "
              "dimensions the answer also depends on the start, so try a few seeds."),

@@ -255,3 +255,14 @@ def test_each_picture_is_one_click_from_the_theory_page(section):
         h = em_core.fit_history(dataset_matrix("collapse"), 3, seed=0, reg_covar=0.0)
         assert at.session_state["step"] == theory.demo_step(h)
         assert "component_collapsing" in h[theory.demo_step(h) + 4].flags  # two iterations later
+
+
+def test_the_collapse_difference_note_counts_what_k_means_and_em_do():
+    from emviz import compare
+
+    h = em_core.fit_history(dataset_matrix("collapse"), 3, seed=0)
+    kmeans = np.bincount(h.labels(h.indices_of("kmeans_assign")[-1]), minlength=3)
+    em = np.bincount(h.labels(-1), minlength=3)
+    assert sorted(kmeans)[0] == 14 and sorted(em)[0] == 5
+    assert "(14 points)" in compare.DIFFERENCE_NOTES["collapse"]
+    assert np.allclose(h.final.means[em.argmin()], [3.5, 3.0], atol=1e-6)
