@@ -40,6 +40,9 @@ class DataSelection:
     default_k : int
     messages : tuple of str
         What the loader dropped or noticed, in plain sentences.
+    n_rows_in_file : int or None
+        The file's data rows when the loader kept only a random sample of them (its row
+        cap); None when every row was read.
     """
 
     source: str
@@ -51,6 +54,7 @@ class DataSelection:
     row_numbers: np.ndarray
     default_k: int
     messages: tuple[str, ...] = ()
+    n_rows_in_file: int | None = None
 
 
 def restore_from_url() -> None:
@@ -190,7 +194,8 @@ def _uploaded_selection(sb) -> DataSelection | None:
         labels = table.frame[label_column].fillna("(missing)").astype(str).to_numpy()[kept]
     messages = tuple(table.report.messages) + tuple(m for m in report.messages if m not in table.report.messages)
     return DataSelection(UPLOAD, f"Your file: {csv_loader.safe_label(name)}", "Your own data.", X, tuple(columns), labels,
-                         np.asarray(kept_rows), default_k=min(3, X.shape[0]), messages=messages)
+                         np.asarray(kept_rows), default_k=min(3, X.shape[0]), messages=messages,
+                         n_rows_in_file=table.report.n_rows_read if table.report.sampled else None)
 
 
 def show_messages(selection: DataSelection) -> None:

@@ -58,10 +58,16 @@ if d > 2:
         view_columns = (first, second) if first != second else (first, (first + 1) % d)
 
 if not lecture:
+    # A compact header: at 1280x720 the chart must start on the first screen, so the data set's
+    # teaching note folds under the one line that says what is fitted.
     st.title("EM for Gaussian mixtures, step by step")
-    st.caption(f"**{selection.title}** · {selection.X.shape[0]:,} points · {d} column(s) · K = "
-               f"{options.n_components} · {options.covariance_type} covariances · seed {options.seed} — "
-               f"{selection.note}")
+    n_rows = selection.X.shape[0]
+    sampled = (f" (fit on a {n_rows:,}-row sample of {selection.n_rows_in_file:,})"
+               if selection.n_rows_in_file else "")
+    st.caption(f"**{selection.title}** · {n_rows:,} points{sampled} · {d} column{'s' if d > 1 else ''} · "
+               f"K = {options.n_components} · {options.covariance_type} covariances · seed {options.seed}")
+    with st.expander("About this data set"):
+        st.markdown(selection.note)
 ui.show_messages(selection)
 
 with st.spinner("Fitting the mixture…"):

@@ -262,15 +262,21 @@ def test_selected_row_is_ringed(hist2d, view2d):
         F.step_figure(hist2d, -1, view2d, selected_row=hist2d.n_samples)
 
 
+def _unwrapped(text: str) -> str:
+    """Plotly markup with its line breaks as spaces."""
+    return text.replace("<br>", " ")
+
+
 def test_step_picture_returns_the_note_it_draws(hist2d, view2d, hist1d):
     """The note is a value of the picture, not something to find in the figure by name."""
     from emviz import explain
     for history, view in ((hist2d, view2d), (hist1d, F.make_view(hist1d))):
         for i in (0, history.first_em_index, _index_of(history, "e_step", 1), _index_of(history, "m_step", 1)):
             picture = F.step_picture(history, i, view)
-            drawn = [a.text for a in picture.figure.layout.annotations if a.name == "step note"]
-            assert drawn == [picture.note] and picture.note
-            assert picture.figure.layout.title.text == explain.figure_title(history, i)[0]
+            # Drawn wrapped to the narrowest chart (Plotly never wraps): the same words, more line breaks.
+            drawn = [_unwrapped(a.text) for a in picture.figure.layout.annotations if a.name == "step note"]
+            assert drawn == [_unwrapped(picture.note)] and picture.note
+            assert _unwrapped(picture.figure.layout.title.text) == explain.figure_title(history, i)[0]
             aside = F.step_picture(history, i, view, note_in_figure=False)
             assert aside.note == picture.note and not aside.figure.layout.annotations
             assert aside.figure.data == picture.figure.data
