@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 
 import numpy as np
@@ -377,13 +378,51 @@ def test_one_column_view_names_its_axis_colours_by_uncertainty_and_rings_the_sel
 
 
 # --------------------------------------------------------------------------- animation
+def _merge_deep(old: dict, new: dict) -> dict:
+    """plotly.js's ``extendDeepNoArrays``: nested objects merge, everything else (arrays too) replaces."""
+    out = dict(old)
+    for key, value in new.items():
+        out[key] = _merge_deep(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _plain(value):
+    """plotly.py's base64 typed arrays (``{"dtype", "bdata", "shape"}``) back as numpy arrays, recursively."""
+    if isinstance(value, dict) and "bdata" in value and "dtype" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        return flat.reshape([int(n) for n in str(value["shape"]).split(",")]) if "shape" in value else flat
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _merged_frames(fig) -> list[list[dict]]:
+    """Each frame's traces as plotly.js computes them (``Plots.computeFrame``): merged along its baseframes."""
+    frames = {f["name"]: _plain(f) for f in fig.to_plotly_json()["frames"]}
+    merged = []
+    for name in frames:
+        chain, frame = [], frames[name]
+        while frame is not None:
+            chain.append(frame)
+            frame = frames.get(frame.get("baseframe"))
+        traces: dict[int, dict] = {}
+        for frame in reversed(chain):
+            data = frame.get("data", [])
+            for j, trace in zip(range(len(data)) if frame.get("traces") is None else frame["traces"], data):
+                traces[j] = _merge_deep(traces.get(j, {}), trace)
+        merged.append([traces[j] for j in sorted(traces)])
+    return merged
+
+
 def test_animation_has_one_frame_per_step_with_constant_traces(hist2d, view2d, tmp_path):
     fig = F.animation_figure(hist2d, view2d)
     assert len(fig.frames) == len(hist2d)
     n = len(fig.data)
-    for frame, step in zip(fig.frames, hist2d):
-        assert len(frame.data) == n
-        assert [t.type for t in frame.data] == [t.type for t in fig.data]
+    for frame, step, traces in zip(fig.frames, hist2d, _merged_frames(fig)):
+        assert len(traces) == n, "every step, merged along its base frames, sets every trace"
+        assert [t["type"] for t in traces] == [t.type for t in fig.data]
         assert frame.name == str(step.index)
     slider = fig.layout.sliders[0]
     assert [s.label for s in slider.steps] == [F.step_label(s) for s in hist2d]
@@ -400,7 +439,52 @@ def test_animation_subsamples_and_animates_1d(hist1d):
     fig = F.animation_figure(hist1d, view, max_points=100)
     assert len(fig.frames) == len(hist1d)
     assert len(_trace(fig, "points").x) == 100
-    assert all(len(frame.data) == len(fig.data) for frame in fig.frames)
+    assert all(len(traces) == len(fig.data) for traces in _merged_frames(fig))
+
+
+@pytest.mark.parametrize("which", ["2d", "1d"])
+def test_animation_frames_carry_only_what_changes_and_merge_to_every_step(hist2d, view2d, hist1d, which):
+    """An E-step's frame recolours the points and leaves the ellipses; an M-step's moves them and leaves the
+    points; merged along its base frames, every frame is that step's picture (the same numbers)."""
+    history = hist2d if which == "2d" else hist1d
+    view = view2d if which == "2d" else F.make_view(hist1d)
+    fig = F.animation_figure(history, view)
+    drawer = __import__("emviz.figures.step", fromlist=["scene_for"]).scene_for(history, view, rows=None)
+    roles = [t.meta["role"] for t in fig.data]
+    for frame, traces in zip(fig.frames, _merged_frames(fig)):
+        i = int(frame.name)
+        sent = {roles[j] for j in (frame.traces or range(len(roles)))}
+        if i > 0 and history[i].kind == "e_step":
+            assert "points" in sent and not sent & {"ellipse", "component density", "mixture density"}
+        if i > 1 and history[i].kind == "m_step":
+            assert "points" not in sent and sent & {"ellipse", "component density"}
+        expected = _plain(go.Figure(drawer.scene(i, None, False).traces).to_plotly_json()["data"])
+        for got, want in zip(traces, expected):
+            assert got["name"] == want["name"]
+            for key in ("x", "y"):
+                if want["meta"]["role"] != "points":
+                    np.testing.assert_allclose(np.asarray(got[key], dtype=float), np.asarray(want[key], dtype=float),
+                                               rtol=1e-6, atol=1e-6)  # float32 in the file
+            if "customdata" in want:
+                np.testing.assert_array_equal(np.asarray(got["customdata"]), np.asarray(want["customdata"]))
+            if isinstance(want.get("marker", {}).get("color"), (list, tuple)):
+                assert [to_rgb(c) for c in got["marker"]["color"]] == [to_rgb(c) for c in want["marker"]["color"]]
+            for key in ("hovertemplate", "opacity", "line", "showlegend", "text"):
+                assert got.get(key) == want.get(key), (i, want["name"], key)
+
+
+def test_the_mouse_fits_html_animation_is_at_most_6_mb():
+    """Issue 13: 8.0 MB when every frame carried every trace; plotly.js alone is 4.8 MB of it."""
+    from dataclasses import asdict
+
+    from emviz.datasets import load_dataset
+    from emviz.fitting import FitOptions
+
+    X = load_dataset("mouse").select_dtypes("number").to_numpy()
+    history = em_core.fit_history(X, **asdict(FitOptions()))
+    view = F.make_view(history)
+    html = export.animation_html(F.animation_figure(history, view, column_names=view.column_names))
+    assert len(html.encode("utf-8")) <= 6_000_000
 
 
 def test_one_column_data_has_an_html_animation(hist1d):
@@ -410,7 +494,9 @@ def test_one_column_data_has_an_html_animation(hist1d):
     assert [s.label for s in fig.layout.sliders[0].steps] == [F.step_label(s) for s in hist1d]
     html = export.animation_html(fig)
     assert "<html>" in html and "addFrames" in html and 'src="https://cdn.plot.ly' not in html
-    assert html.count('"name":"mixture"') >= len(hist1d)
+    assert '"name":"mixture"' in html
+    for i, traces in enumerate(_merged_frames(fig)):
+        assert [t["name"] for t in traces] == [t.name for t in F.step_figure(hist1d, i, view).data]
 
 
 # --------------------------------------------------------------------------- side panels and table

@@ -48,13 +48,15 @@ def gamma_hover(K: int, colors: list[str], first: int) -> str:
                    for k in range(K))
 
 
-def payload(row_ids: np.ndarray, resp: np.ndarray) -> np.ndarray:
-    """``customdata`` for data points: row index, the K responsibilities, then 1 - max γ.
+def payload(row_ids: np.ndarray, resp: np.ndarray, uncertainty: bool = False) -> np.ndarray:
+    """``customdata`` for data points: row index, the K responsibilities, then 1 - max γ if ``uncertainty``.
 
     float32 halves what every animation frame ships to the browser; it holds row
-    indices exactly up to 2^24 and γ far beyond the three decimals shown.
+    indices exactly up to 2^24 and γ far beyond the three decimals shown. The
+    last column is only sent when the hover shows it (points coloured by uncertainty).
     """
-    return np.column_stack([row_ids, resp, 1.0 - resp.max(axis=1)]).astype(np.float32)
+    columns = [row_ids, resp] + ([1.0 - resp.max(axis=1)] if uncertainty else [])
+    return np.column_stack(columns).astype(np.float32)
 
 
 def marker(resp, colors, color_mode: str, size: float, opacity: float, K: int) -> dict:
@@ -82,7 +84,7 @@ def selected_trace(history, index, coordinates, row, style, K, colors, axis_titl
     ``coordinates`` are the screen positions of every row, (N, 2); in 1-D the
     second column is the point's height in the strip below the axis.
     """
-    xs, ys, custom, text = [], [], np.empty((0, K + 2)), []
+    xs, ys, custom, text = [], [], np.empty((0, K + 1)), []
     if row is not None:
         resp = np.asarray(history.responsibilities(index))[row:row + 1]
         point = coordinates[row]

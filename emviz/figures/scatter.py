@@ -116,7 +116,8 @@ class ScatterScene:
         traces.append(dict(
             type=scatter_type, name="points", x=xy[:, 0], y=xy[:, 1], mode="markers",
             marker=points.marker(resp, colors, self.color_mode, size, opacity, K),
-            customdata=points.payload(row_ids, resp), hovertemplate=hover, showlegend=False,
+            customdata=points.payload(row_ids, resp, self.color_mode == "uncertainty"), hovertemplate=hover,
+            showlegend=False,
             meta=dict(role="points", n_shown=int(n_shown), n_total=int(history.n_samples))))
 
         # Points whose responsibilities changed most --------------------------------------------
