@@ -6,6 +6,11 @@ ports, then drives them in headless Chromium (Debian's ``/usr/bin/chromium``)::
 
     python benchmarks/bench_app.py            # N = 490 (mouse data) and N = 10^4 (an uploaded CSV)
     python benchmarks/bench_app.py --repeats 25 --json results.json
+    python benchmarks/bench_app.py --repo /path/to/other/checkout   # measure another checkout's app
+
+The app and the bare page are measured in turns (one app click, one bare click,
+...; one app load, one bare load, ...), so that a machine shared with other work
+slows both alike and the ratios stay comparable.
 
 Measured in the page itself (``performance.now()``):
 
@@ -17,11 +22,16 @@ Measured in the page itself (``performance.now()``):
   490-point (or 10^4-point) chart.
 * **open → first chart**: from navigation start (``performance.timeOrigin``) until
   the main chart has its points drawn. Each load is a new browser context, i.e. a
-  new Streamlit session; the server's caches are warm (one unmeasured load first).
+  new Streamlit session. **warm**: the server's caches are warm (one unmeasured
+  load first). **cold**: a newly started server per load (``--cold`` of them, the
+  app's and the bare page's started the same way), measured from the first
+  visitor's navigation: imports, the fit and the first payload all count. The
+  bytes the browser received over the WebSocket during each load are reported too.
   At N = 10^4 the app cannot be opened on an upload, so its row is the time from
   handing the file to the file input until the chart shows the new data.
 
-Targets: Next ≤ 0.7× the bare rerun at N = 490 and ≤ 1.0× at N = 10^4; first chart ≤ 1.5× the bare page.
+Targets (issue 13): Next ≤ 0.35× the bare rerun at N = 490 and ≤ 0.5× at N = 10^4; first chart ≤ 1.2×
+the bare page on a warm server and ≤ 1.3× on a freshly started one.
 """
 
 from __future__ import annotations
@@ -45,7 +55,7 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere: emviz is importa
 from emviz.devserver import CHROMIUM_ARGS, chromium_path, start_streamlit, stop_process_group  # noqa: E402
 
 CHROMIUM = chromium_path() or "/usr/bin/chromium"
-TARGETS = {"next_490": 0.7, "next_10000": 1.0, "first": 1.5}
+TARGETS = {"next_490": 0.35, "next_10000": 0.5, "first": 1.2, "cold": 1.3, "upload": 1.5}
 
 BARE_PAGE = textwrap.dedent('''
     """Bare one-chart page: a button that reruns the script and redraws a scatter chart."""
@@ -171,7 +181,16 @@ class Bench:
     def new_page(self):
         context = self.browser.new_context(viewport={"width": 1400, "height": 1000})
         context.add_init_script(INIT_JS)
-        return context, context.new_page()
+        page = context.new_page()
+        page.ws_bytes = [0]
+
+        def on_socket(ws):
+            def count(payload):
+                page.ws_bytes[0] += len(payload)
+            ws.on("framereceived", count)
+
+        page.on("websocket", on_socket)
+        return context, page
 
     @staticmethod
     def idle(page, timeout: float = 120_000) -> None:
@@ -186,19 +205,46 @@ class Bench:
         self.idle(page)
         return context, page, page.evaluate("() => window.__bench.firstChartAt")
 
-    def first_chart(self, url: str) -> list[float]:
-        context, _, _ = self.open(url)  # warm the server (fit cache, imports)
+    def load(self, url: str) -> tuple[float, int]:
+        """One new session: ms to its first chart and the bytes it received over the WebSocket."""
+        context, page, ms = self.open(url)
+        received = page.ws_bytes[0]
         context.close()
-        times = []
+        return ms, received
+
+    def first_charts(self, urls: dict[str, str]) -> dict[str, list[tuple[float, int]]]:
+        """Warm loads of several pages in turns (after one unmeasured load of each)."""
+        for url in urls.values():
+            self.load(url)  # warm the server (fit cache, imports)
+        times: dict[str, list] = {name: [] for name in urls}
         for _ in range(self.loads):
-            context, _, ms = self.open(url)
-            times.append(ms)
-            context.close()
+            for name, url in urls.items():
+                times[name].append(self.load(url))
         return times
 
-    def clicks(self, page, label: str = "Next", back: str | None = "First") -> list[float]:
+    def cold_charts(self, starts: dict, count: int) -> dict[str, list[tuple[float, int]]]:
+        """``count`` loads per page, each the first visit to a newly started server, in turns."""
+        times: dict[str, list] = {name: [] for name in starts}
+        for i in range(count):
+            for name, start in starts.items():
+                proc, url = start(i)
+                try:
+                    times[name].append(self.load(url))
+                finally:
+                    stop_process_group(proc)
+        return times
+
+    def clicks_in_turns(self, pages: dict, backs: dict) -> dict[str, list[float]]:
+        """Next clicks on several pages in turns, one click each per round (the first round is a warm-up)."""
+        times: dict[str, list[float]] = {name: [] for name in pages}
+        for _ in range(self.repeats + 1):
+            for name, page in pages.items():
+                times[name] += self.clicks(page, back=backs.get(name), repeats=0)
+        return {name: values[1:] for name, values in times.items()}
+
+    def clicks(self, page, label: str = "Next", back: str | None = "First", repeats: int | None = None) -> list[float]:
         times = []
-        for _ in range(self.repeats + 1):  # the first click is a warm-up
+        for _ in range((self.repeats if repeats is None else repeats) + 1):
             self.idle(page)
             page.wait_for_timeout(150)
             enabled = page.evaluate(f"""() => {{ const b = [...document.querySelectorAll('[data-testid="stMain"] button')]
@@ -214,7 +260,7 @@ class Bench:
             if "error" in result:
                 raise RuntimeError(f"click on {label}: {result}")
             times.append(result["total"])
-        return times[1:]
+        return times[1:] if repeats is None else times
 
     def trace_type(self, page) -> str:
         return page.evaluate("() => [...new Set(window.__bench.mainChart()._fullData.map(t => t.type))].join('+')")
@@ -228,53 +274,91 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def measure_bare(bench, bare_url: str, n: int, app_trace: str, raw: dict, info: dict) -> None:
-    """First chart and Next clicks on the bare page with ``n`` points, drawn like the app's chart."""
-    gl = "&gl=1" if "scattergl" in app_trace else ""
-    url = f"{bare_url}/?n={n}{gl}"
-    progress(f"bare_first_{n}")
-    raw[f"bare_first_{n}"] = bench.first_chart(url)
-    context, page, _ = bench.open(url)
-    progress(f"bare_next_{n}")
-    raw[f"bare_next_{n}"] = bench.clicks(page, back=None)
-    info[f"bare_remounts_{n}"] = page.evaluate("() => window.__bench.remounts")
-    context.close()
+def bare_query(n: int, app_trace: str) -> str:
+    """The bare page's query for ``n`` points, drawn with the trace type the app's chart uses."""
+    return f"/?n={n}" + ("&gl=1" if "scattergl" in app_trace else "")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=15, help="measured clicks per configuration")
-    parser.add_argument("--loads", type=int, default=5, help="measured page loads per configuration")
+    parser.add_argument("--loads", type=int, default=5, help="measured page loads per configuration (warm server)")
+    parser.add_argument("--cold", type=int, default=3, help="measured loads from a newly started server, each")
+    parser.add_argument("--repo", type=Path, default=REPO, help="the checkout whose app.py is measured")
     parser.add_argument("--json", type=Path, help="also write the raw timings here")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop both servers on `kill`
+    repo = args.repo.resolve()
 
     work = Path(tempfile.mkdtemp(prefix="emviz-bench-"))
     bare_script = work / "bare_page.py"
     bare_script.write_text(BARE_PAGE)
     big_csv = ten_thousand_rows_csv(work / "ten_thousand.csv")
-    app_proc, app_url = start_streamlit(REPO / "app.py", log_path=work / "app.log")
-    bare_proc, bare_url = start_streamlit(bare_script, log_path=work / "bare.log")
-    raw: dict[str, list[float]] = {}
-    info: dict[str, str] = {}
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            bench = Bench(browser, args.repeats, args.loads)
 
+    def start_app(tag):
+        return start_streamlit(repo / "app.py", cwd=repo, log_path=work / f"app-{tag}.log")
+
+    def start_bare(tag):
+        return start_streamlit(bare_script, cwd=repo, log_path=work / f"bare-{tag}.log")
+
+    raw: dict[str, list[float]] = {}
+    received: dict[str, list[int]] = {}
+    info: dict[str, str] = {}
+
+    def record(times: dict[str, list[tuple[float, int]]]) -> None:
+        for name, values in times.items():
+            raw[name] = [ms for ms, _ in values]
+            received[name] = [size for _, size in values]
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        bench = Bench(browser, args.repeats, args.loads)
+
+        # Cold first: a new app server and a new bare server per load, in turns.
+        progress("cold first charts (a new server per load)")
+        trace_probe = {}
+
+        def cold_app(i):
+            proc, url = start_app(f"cold{i}")
+            return proc, url + "/"
+
+        def cold_bare(i):
+            proc, url = start_bare(f"cold{i}")
+            return proc, url + bare_query(490, trace_probe.get("trace", "scatter"))
+
+        # The bare page draws like the app: learn the app's trace type from one unmeasured cold start.
+        proc, url = start_app("probe")
+        try:
+            context, page, _ = bench.open(url)
+            trace_probe["trace"] = bench.trace_type(page)
+            context.close()
+        finally:
+            stop_process_group(proc)
+        record({f"{k}_cold_490": v for k, v in
+                bench.cold_charts({"app": cold_app, "bare": cold_bare}, args.cold).items()})
+
+        app_proc, app_url = start_app("warm")
+        bare_proc, bare_url = start_bare("warm")
+        try:
             # N = 490: the mouse data, the app's default.
-            progress("app_first_490")
-            raw["app_first_490"] = bench.first_chart(app_url)
             context, page, _ = bench.open(app_url)
             info["trace_490"] = bench.trace_type(page)
-            progress("app_next_490")
-            raw["app_next_490"] = bench.clicks(page)
-            info["remounts_490"] = page.evaluate("() => window.__bench.remounts")
             context.close()
-            measure_bare(bench, bare_url, 490, info["trace_490"], raw, info)
+            bare_490 = bare_url + bare_query(490, info["trace_490"])
+            progress("warm first charts at N=490, app and bare page in turns")
+            record({f"{k}_first_490": v for k, v in bench.first_charts({"app": app_url, "bare": bare_490}).items()})
+            progress("Next at N=490, app and bare page in turns")
+            app_ctx, app_page, _ = bench.open(app_url)
+            bare_ctx, bare_page, _ = bench.open(bare_490)
+            clicks = bench.clicks_in_turns({"app": app_page, "bare": bare_page}, {"app": "First"})
+            raw["app_next_490"], raw["bare_next_490"] = clicks["app"], clicks["bare"]
+            info["remounts_490"] = app_page.evaluate("() => window.__bench.remounts")
+            info["bare_remounts_490"] = bare_page.evaluate("() => window.__bench.remounts")
+            app_ctx.close()
+            bare_ctx.close()
 
             # N = 10^4: a CSV uploaded through the sidebar's file input.
-            progress("app_upload_10000")
+            progress("upload at N=10^4")
             uploads = []
             for attempt in range(args.loads + 1):
                 context, page, _ = bench.open(app_url)
@@ -288,26 +372,34 @@ def main(argv: list[str] | None = None) -> int:
             raw["app_upload_10000"] = uploads[1:]
             bench.idle(page)
             info["trace_10000"] = bench.trace_type(page)
-            progress("app_next_10000")
-            raw["app_next_10000"] = bench.clicks(page)
+            bare_10k = bare_url + bare_query(10000, info["trace_10000"])
+            progress("bare first charts at N=10^4")
+            record({"bare_first_10000": bench.first_charts({"bare": bare_10k})["bare"]})
+            progress("Next at N=10^4, app and bare page in turns")
+            bare_ctx, bare_page, _ = bench.open(bare_10k)
+            clicks = bench.clicks_in_turns({"app": page, "bare": bare_page}, {"app": "First"})
+            raw["app_next_10000"], raw["bare_next_10000"] = clicks["app"], clicks["bare"]
             info["remounts_10000"] = page.evaluate("() => window.__bench.remounts")
+            info["bare_remounts_10000"] = bare_page.evaluate("() => window.__bench.remounts")
             context.close()
-            measure_bare(bench, bare_url, 10000, info["trace_10000"], raw, info)
-            browser.close()
-    finally:
-        stop_process_group(app_proc)
-        stop_process_group(bare_proc)
+            bare_ctx.close()
+        finally:
+            stop_process_group(app_proc)
+            stop_process_group(bare_proc)
+        browser.close()
 
     rows = [
         ("Next → step shown", "490", "app_next_490", "bare_next_490", TARGETS["next_490"]),
         ("Next → step shown", "10^4", "app_next_10000", "bare_next_10000", TARGETS["next_10000"]),
-        ("open → first chart", "490", "app_first_490", "bare_first_490", TARGETS["first"]),
-        ("upload → chart (vs bare open)", "10^4", "app_upload_10000", "bare_first_10000", TARGETS["first"]),
+        ("open → first chart, warm server", "490", "app_first_490", "bare_first_490", TARGETS["first"]),
+        ("open → first chart, new server", "490", "app_cold_490", "bare_cold_490", TARGETS["cold"]),
+        ("upload → chart (vs bare open)", "10^4", "app_upload_10000", "bare_first_10000", TARGETS["upload"]),
     ]
-    print(f"\nemviz browser benchmark · Chromium headless · medians of {args.repeats} clicks / {args.loads} loads")
+    print(f"\nemviz browser benchmark · {repo} · Chromium headless · medians of {args.repeats} clicks, "
+          f"{args.loads} warm loads, {args.cold} cold loads (app and bare page measured in turns)")
     print(f"main chart trace types: N=490 {info['trace_490']}, N=10^4 {info['trace_10000']}"
           f" (the bare page uses the same)\n")
-    header = f"{'measure':32} {'N':>5} {'app ms':>9} {'bare ms':>9} {'ratio':>7} {'target':>8}  verdict"
+    header = f"{'measure':34} {'N':>5} {'app ms':>9} {'bare ms':>9} {'ratio':>7} {'target':>8}  verdict"
     print(header)
     print("-" * len(header))
     summary = []
@@ -317,15 +409,18 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "ok" if ratio <= target else "MISSED"
         summary.append({"measure": name, "N": n, "app_ms": app_ms, "bare_ms": bare_ms, "ratio": ratio,
                         "target": target, "met": ratio <= target})
-        print(f"{name:32} {n:>5} {app_ms:9.0f} {bare_ms:9.0f} {ratio:7.2f} {'≤ ' + format(target, 'g') + '×':>8}  "
+        print(f"{name:34} {n:>5} {app_ms:9.0f} {bare_ms:9.0f} {ratio:7.2f} {'≤ ' + format(target, 'g') + '×':>8}  "
               f"{verdict}")
-    clicks = args.repeats + 1
-    print(f"\nClicks after which the main chart was a new plot div (remounted: full newPlot, not Plotly.react): "
+    print("\nWebSocket bytes received by a new session until its first chart (median): "
+          + ", ".join(f"{key.replace('_', ' ')} {median(values) / 1024:,.0f} KB" for key, values in received.items()))
+    clicks = args.repeats
+    print(f"Clicks after which the main chart was a new plot div (remounted: full newPlot, not Plotly.react): "
           f"app {info['remounts_490']}/{clicks} at N=490, {info['remounts_10000']}/{clicks} at N=10^4; "
           f"bare page {info['bare_remounts_490']}/{clicks} and {info['bare_remounts_10000']}/{clicks}.")
-    print(f"(first app load of the run, cold fit cache, excluded from the medians; server logs in {work})")
+    print(f"(first warm load of each page excluded from the medians; server logs in {work})")
     if args.json:
-        args.json.write_text(json.dumps({"summary": summary, "raw_ms": raw, "info": info}, indent=1))
+        args.json.write_text(json.dumps({"summary": summary, "raw_ms": raw, "received_bytes": received,
+                                         "info": info}, indent=1))
     return 0
 
 
