@@ -13,7 +13,7 @@ import streamlit as st
 
 import em_core
 
-from . import figures, fitting, ui
+from . import figures, fitting, saved_fit, ui
 from .fitting import FitOptions
 from .layout import lecture_toggle
 from .ui import DataSelection
@@ -31,14 +31,29 @@ class PageStart:
     options: FitOptions
 
 
-def preamble() -> PageStart:
+def preamble(*, saved_fits: bool = False) -> PageStart:
     """The start every page shares: the lecture toggle, then the data and model sidebars.
 
-    Stops the page with an explanation when no usable data is loaded.
+    Stops the page with an explanation when no usable data is loaded, or when a
+    saved fit is loaded and the page refits the data (``saved_fits=False``): a
+    saved fit carries its steps and a display sample, not the data.
     """
     lecture = lecture_toggle()
     selection = require_selection(ui.data_sidebar())
-    return PageStart(lecture, selection, ui.options_sidebar(selection))
+    options = ui.options_sidebar(selection)
+    if selection.source == saved_fit.SAVED and not saved_fits:
+        st.info("A saved fit is loaded: it holds every step of its fit and a display sample, not the data this "
+                "page fits again. Step through it in the **Explorer**, or pick a data set or a CSV in the sidebar.")
+        st.page_link(EXPLORER, label="Open the explorer", icon="➡️")
+        st.stop()
+    return PageStart(lecture, selection, options)
+
+
+def history_of(selection: DataSelection, options: FitOptions) -> em_core.History:
+    """The history to show: a saved fit's own, else the (cached) fit of the selection's data."""
+    if selection.source == saved_fit.SAVED:
+        return saved_fit.load(st.session_state["upload_bytes"])
+    return fit_or_stop(selection.X, options)
 
 
 def require_selection(selection: DataSelection | None) -> DataSelection:

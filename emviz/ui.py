@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import streamlit as st
 
-from . import csv_loader
+from . import csv_loader, saved_fit
 from .datasets import DATASETS, load_dataset
 from .fitting import COVARIANCE_LABELS, INIT_LABELS, FitOptions
 from .settings import MAX_COMPONENTS, SETTINGS, parse_link_value, setting_for_key
@@ -133,10 +133,15 @@ def data_sidebar() -> DataSelection | None:
         else DATASETS[k].title,
         help="Built-in teaching data sets, or the CSV you uploaded below.")
     sb.file_uploader(
-        "Upload your own CSV", type=["csv", "txt", "tsv"], key="w_upload", on_change=_store_upload,
+        "Upload your own CSV (or a saved fit)", type=["csv", "txt", "tsv", "emviz"], key="w_upload",
+        on_change=_store_upload,
         help="Comma, semicolon, tab or pipe separated; a header row is optional. "
-             "Rows with missing or non-numeric values in the chosen columns are dropped and listed.")
+             "Rows with missing or non-numeric values in the chosen columns are dropped and listed. "
+             "A .emviz file (the explorer's download, or `python -m em_core fit`) opens a saved fit.")
     if key == UPLOAD:
+        name, data = st.session_state.get("upload_name", "upload.csv"), st.session_state["upload_bytes"]
+        if saved_fit.looks_saved(name, data):
+            return _saved_selection(name, data)
         return _uploaded_selection(sb)
     info = DATASETS[key]
     X = dataset_matrix(key)
@@ -148,6 +153,23 @@ def data_sidebar() -> DataSelection | None:
 def dataset_matrix(key: str) -> np.ndarray:
     """The numeric matrix of built-in data set ``key``, as every page fits it."""
     return load_dataset(key)[list(DATASETS[key].feature_columns)].to_numpy(dtype=float)
+
+
+def _saved_selection(name: str, data: bytes) -> DataSelection | None:
+    """A saved fit: its display sample is the data every picture draws; nothing is refitted."""
+    try:
+        history = saved_fit.load(data)
+    except ValueError as err:
+        st.error(f"Could not open **{csv_loader.safe_label(name)}** as a saved fit: {csv_loader.safe_label(str(err))}")
+        return None
+    shown = history.n_samples
+    note = (f"A saved fit of {history.n_samples_total:,} rows with {len(history)} recorded steps; the pictures "
+            + ("show all of its rows." if shown == history.n_samples_total else
+               f"show its display sample of {shown:,} rows (the fit itself used every row)."))
+    return DataSelection(saved_fit.SAVED, f"Saved fit: {csv_loader.safe_label(name)}", note, history.X,
+                         tuple(history.column_names or (f"x{j + 1}" for j in range(history.n_features))), None,
+                         history.row_numbers if history.row_numbers is not None else np.arange(shown),
+                         default_k=history.n_components)
 
 
 def _uploaded_selection(sb) -> DataSelection | None:
@@ -209,8 +231,18 @@ def show_messages(selection: DataSelection) -> None:
 
 
 def options_sidebar(selection: DataSelection, *, n_components_default: int | None = None) -> FitOptions:
-    """Fit options in the sidebar; changing any of them refits (once, then cached)."""
+    """Fit options in the sidebar; changing any of them refits (once, then cached).
+
+    A saved fit has its options already: they are stated, not offered.
+    """
     sb = st.sidebar
+    if selection.source == saved_fit.SAVED:
+        options = saved_fit.options_of(saved_fit.load(st.session_state["upload_bytes"]))
+        sb.header("Model")
+        sb.caption(f"Saved with K = {options.n_components}, {options.covariance_type} covariances, "
+                   f"{options.init} start, seed {options.seed}, reg_covar {options.reg_covar:g}. "
+                   "Upload a CSV or pick a built-in data set to fit anew.")
+        return options
     sb.header("Model")
     # Uploads keep at least two rows (select_features(min_rows=2)), so K = 2 is always possible.
     max_k = int(min(MAX_COMPONENTS, max(selection.X.shape[0], 2)))

@@ -12,11 +12,11 @@ from dataclasses import replace
 
 import streamlit as st
 
-from emviz import explain, export, figures, fitting, pagekit, stepper, ui
+from emviz import explain, export, figures, fitting, pagekit, saved_fit, stepper, ui
 from emviz.ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
 from emviz.settings import setting_for_key
 
-start = pagekit.preamble()
+start = pagekit.preamble(saved_fits=True)
 lecture, selection, options = start.lecture, start.selection, start.options
 
 OVERLAY_HELP = {
@@ -71,7 +71,8 @@ if not lecture:
 ui.show_messages(selection)
 
 with st.spinner("Fitting the mixture…"):
-    history = pagekit.fit_or_stop(selection.X, options)
+    history = pagekit.history_of(selection, options)
+saved = selection.source == saved_fit.SAVED
 
 # Every shape of data has a view (1-D: histograms); the stepper, the animation and the exports dispatch on it.
 view = figures.make_view(history, mode=view_mode, columns=view_columns, column_names=selection.feature_names)
@@ -91,6 +92,11 @@ st.session_state["step"] = min(max(int(st.session_state.get("step", 0)), 0), las
 def _bound_panel(history, index: int):
     """The bound along this step's iteration; its curves cost a pass per point, so they are cached per fit."""
     m_index = figures.bound_path_iteration(history, index)
+    if saved and m_index is not None:
+        # The path's values are sums over every fitted row; a saved fit holds only a sample of them.
+        return figures.bound_path_figure(history, index, lecture=lecture,
+                                         unavailable="A saved fit holds a sample of its rows: the bound along θ "
+                                                     "is a sum over every row.")
     curves = None if m_index is None else fitting.bound_curves(selection.X, options, history, m_index)
     return figures.bound_path_figure(history, index, lecture=lecture, curves=curves)
 
@@ -121,7 +127,7 @@ def _browser_picked_point() -> None:
 # A fit whose component collapses onto points (the likelihood's singularity) can be shown beside the
 # same start with the default reg_covar, which stops the runaway at a finite value.
 REGULARISED = setting_for_key("reg_covar").default
-collapses = options.reg_covar < REGULARISED and any("component_collapsing" in s.flags for s in history)
+collapses = not saved and options.reg_covar < REGULARISED and any("component_collapsing" in s.flags for s in history)
 
 
 def _regularised_beside(index: int) -> None:
@@ -212,7 +218,12 @@ if st.toggle("Show the client-side animation", key="show_animation",
     with st.spinner("Building one frame per step…"):
         animated = fitting.animation(selection.X, options, history, view, level_kind=level_kind, lecture=lecture)
     st.plotly_chart(animated, key="animation_chart")
-cols = st.columns(3)
+cols = st.columns(4)
+cols[3].download_button("Download history (.emviz)", data=lambda: saved_fit.emviz_bytes(history, selection.feature_names),
+                        file_name="emviz_fit.emviz", mime="application/zip",
+                        help="The whole history and a display sample in one file: upload it later (here, in the "
+                             "sidebar) to scrub this fit again. See docs/saved_fit_format.md.",
+                        on_click="ignore")
 cols[0].download_button("Download HTML animation",
                         data=lambda: fitting.animation_html(selection.X, options, history, view),
                         file_name="emviz_animation.html", mime="text/html",

@@ -221,3 +221,75 @@ def test_layers_travel_with_every_step_sent_to_the_browser():
     # No layer for one-column data: the toggles are not even offered.
     one = _run({"dataset": "bimodal_1d"})
     assert not [t for t in one.sidebar.toggle if t.key and t.key.startswith("overlay_")]
+
+
+# --------------------------------------------------------------------------- saved fits
+def _saved(sample=150):
+    import io
+
+    import em_core
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(c, 0.7, (100, 2)) for c in ((-3, 0), (3, 0), (0, 4))])
+    history = em_core.fit_history(X, 3, seed=2, max_iter=10, tol=0.0)
+    buffer = io.BytesIO()
+    history.save(buffer, sample=sample, column_names=["a", "b"])
+    return buffer.getvalue(), history
+
+
+def _with_upload(name: str, data: bytes) -> dict:
+    return {"upload_bytes": data, "upload_name": name, "dataset": "upload"}
+
+
+def test_a_saved_fit_is_scrubbed_like_a_live_fit_without_refitting():
+    data, history = _saved()
+    before = fitting.FIT_CALLS["count"]
+    at = _run(_with_upload("class.emviz", data))
+    assert fitting.FIT_CALLS["count"] == before, "a saved fit is never refitted"
+    stepper_data = _stepper(at)
+    assert stepper_data["n"] == len(history)
+    frame = stepper_data["frames"][str(stepper_data["step"])]
+    assert frame["data"][0]["name"] == "points"
+    shown = " ".join([e.label for e in at.expander] + [c.value for c in at.caption]
+                     + [m.value for m in at.markdown]).replace("\\", "")  # markdown escapes: class\.emviz
+    assert "Saved fit: class.emviz" in shown and "display sample of 150 rows" in shown
+    assert any("Saved with K = 3" in c.value for c in at.sidebar.caption)
+    # Every step of the saved history is what the browser gets to scrub.
+    for index, frame in stepper_data["frames"].items():
+        assert frame["title"].startswith(em_core_title(history, int(index)))
+    # Pages that refit the data say so instead of breaking.
+    other = AppTest.from_file(APP, default_timeout=60)
+    for key, value in _with_upload("class.emviz", data).items():
+        other.session_state[key] = value
+    other.switch_page("pages/3_Choose_K.py").run()
+    assert not other.exception and "A saved fit is loaded" in other.info[0].value
+
+
+def em_core_title(history, index):
+    from emviz import explain
+
+    return explain.step_title(history, index)
+
+
+def test_a_broken_saved_fit_gets_a_sentence_not_a_traceback():
+    data, _ = _saved()
+    at = _run(_with_upload("class.emviz", data[: len(data) // 2]))
+    assert not at.exception
+    assert any("Could not open" in e.value and "saved fit" in e.value for e in at.error)
+
+
+def test_the_explorers_download_reopens_as_the_same_fit():
+    import io
+
+    import em_core
+    import numpy as np
+
+    from emviz import saved_fit
+
+    data, history = _saved(sample=300)
+    again = em_core.load_history(io.BytesIO(saved_fit.emviz_bytes(saved_fit.load(data), ["a", "b"])))
+    assert len(again) == len(history) and again.column_names == ("a", "b")
+    for one, two in zip(history, again):
+        np.testing.assert_array_equal(one.means, two.means)
+        assert one.log_likelihood == two.log_likelihood

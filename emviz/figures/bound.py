@@ -40,7 +40,8 @@ def bound_path_iteration(history, index: int) -> int | None:
     return None
 
 
-def bound_path_figure(history, index: int, *, lecture: bool = False, curves=None) -> go.Figure:
+def bound_path_figure(history, index: int, *, lecture: bool = False, curves=None,
+                      unavailable: str | None = None) -> go.Figure:
     """Log-likelihood and Jensen bound along the path of the iteration that step ``index`` belongs to.
 
     Parameters
@@ -52,6 +53,9 @@ def bound_path_figure(history, index: int, *, lecture: bool = False, curves=None
     curves : tuple of numpy.ndarray, optional
         ``(log_likelihood, lower_bound)`` over :data:`BOUND_PATH_TS`, if already
         computed (``em_core.bound_along_path`` costs one pass over the data per t).
+    unavailable : str, optional
+        Why the curves cannot be drawn (a saved fit holds only a sample of its
+        rows): shown instead of them.
 
     Returns
     -------
@@ -63,8 +67,8 @@ def bound_path_figure(history, index: int, *, lecture: bool = False, curves=None
     style = style_for(lecture)
     title = "The bound EM climbs, along this iteration"
     m_index = bound_path_iteration(history, index)
-    if m_index is None:
-        return _empty_state(style, title, "Step to an E-step or M-step to see its iteration's bound.")
+    if m_index is None or unavailable:
+        return _empty_state(style, title, unavailable or "Step to an E-step or M-step to see its iteration's bound.")
     if curves is None:
         curves = em_core.bound_along_path(history.X, history, m_index, BOUND_PATH_TS)
     ll, lb = (np.asarray(c, dtype=float) for c in curves)
