@@ -17,6 +17,8 @@ from plotly.subplots import make_subplots
 
 import em_core
 
+from .palette import OKABE_ITO
+
 __all__ = [
     "CRITERIA", "DIFFERENCE_NOTES", "agreement_table", "best_model", "confusion_frame", "criteria_figure",
     "criteria_grid", "em_step_indices", "WORSE_OPTIMUM", "group_optima", "kmeans_step_indices", "restart_plan",
@@ -60,7 +62,12 @@ _GENERIC_NOTE = ("k-means assigns every point to its nearest centre, which favou
                  "so the two disagree wherever clusters differ in size, spread or shape.")
 
 # Plotly's default qualitative colours, one per covariance type / optimum.
-_PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880")
+# The app's own colours (Okabe-Ito, safe under colour-vision deficiency), not Plotly's defaults.
+_PALETTE = OKABE_ITO
+#: Each covariance type's line and marker in the Choose K chart: distinct without colour too (greyscale
+#: projector, printouts).
+_TYPE_STYLE = {"full": ("solid", "circle"), "tied": ("dash", "square"), "diag": ("dot", "diamond"),
+               "spherical": ("dashdot", "triangle-up")}
 
 
 def why_they_differ(source: str) -> str:
@@ -327,10 +334,14 @@ def criteria_figure(grid: pd.DataFrame, *, lecture: bool = False) -> go.Figure:
     for col, criterion in enumerate(CRITERIA, start=1):
         for j, covariance_type in enumerate(types):
             rows = grid[grid["covariance_type"] == covariance_type]
+            dash, symbol = _TYPE_STYLE.get(covariance_type, ("longdash", "cross"))
+            # One colour per type whichever types are chosen.
+            slot = list(_TYPE_STYLE).index(covariance_type) if covariance_type in _TYPE_STYLE else j
             fig.add_trace(go.Scatter(
                 x=rows["K"], y=rows[criterion], mode="lines+markers", name=covariance_type,
                 legendgroup=covariance_type, showlegend=col == 1,
-                line=dict(color=_PALETTE[j % len(_PALETTE)], width=3 if lecture else 2),
+                line=dict(color=_PALETTE[slot % len(_PALETTE)], width=3 if lecture else 2, dash=dash),
+                marker=dict(symbol=symbol, size=10 if lecture else 8),
                 hovertemplate=f"{covariance_type}, K = %{{x}}<br>{criterion} %{{y:,.1f}}<extra></extra>"),
                 row=1, col=col)
         worse = grid[grid["worse_than_fewer"]] if "worse_than_fewer" in grid else grid.iloc[:0]

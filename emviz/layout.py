@@ -8,8 +8,9 @@ page-wide CSS lives here:
   gap under the header is smaller, and titles are a size smaller;
 - captions (Streamlit draws them in 60 % of the text colour, 3.88:1 on white) at 80 %,
   above the 4.5:1 that WCAG asks for small text, in the light and the dark theme alike;
-- display formulas that end a pixel or two past their column (KaTeX's last glyph) do not
-  become scroll boxes that a keyboard cannot reach.
+- a display formula wider than its column scrolls sideways (Streamlit's choice, right for a
+  phone), and a small script makes each such scroll box reachable by the keyboard (WCAG 2.1.1;
+  axe-core's "scrollable-region-focusable"), which CSS alone cannot do.
 """
 
 from __future__ import annotations
@@ -20,12 +21,39 @@ _PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 4.25rem; }
 [data-testid="stMain"] h1 { font-size: 2.2rem; padding-top: 0.25rem; padding-bottom: 0.5rem; }
-[data-testid="stMain"] h2 { font-size: 1.6rem; }
+[data-testid="stMain"] h2 { font-size: 1.75rem; }
+[data-testid="stMain"] h3 { font-size: 1.4rem; }
 [data-testid="stCaptionContainer"] { color: inherit; opacity: 0.8; }
-.katex-display { margin-left: -0.25rem; margin-right: -0.25rem; }
 /* The lecture toggle: in the header bar, left of Streamlit's menu (the bar is 3.75rem tall). */
 .st-key-lecture_row { position: fixed; top: 0.9rem; right: 3.75rem; width: auto; z-index: 999991; }
 </style>
+"""
+
+# Marks every display formula that scrolls with tabindex=0 and a name, now and after each rerun.
+_FOCUSABLE_FORMULAS_JS = """
+<script>
+(() => {
+  if (window.__emvizFormulas) return;
+  window.__emvizFormulas = true;
+  let queued = false, count = 0;
+  const mark = () => {
+    queued = false;
+    for (const box of document.querySelectorAll('.katex-display:not([tabindex])')) {
+      if (box.scrollWidth > box.clientWidth) {
+        box.setAttribute('tabindex', '0');
+        box.setAttribute('role', 'region');
+        // Named by its TeX source (KaTeX keeps it), so that two such regions never share a name.
+        const tex = (box.querySelector('annotation') || {}).textContent || String(++count);
+        box.setAttribute('aria-label', 'Formula (scrolls sideways): ' + tex.trim().slice(0, 200));
+      }
+    }
+  };
+  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(mark); } })
+    .observe(document.body, {childList: true, subtree: true});
+  window.addEventListener('resize', () => requestAnimationFrame(mark));
+  mark();
+})();
+</script>
 """
 
 _LECTURE_CSS = """
@@ -53,6 +81,7 @@ def lecture_toggle() -> bool:
     st.html(_PAGE_CSS)  # style only: Streamlit sends it to the page without taking up a row
     # A row of its own, as wide as its label: in a narrow column the label was clipped to "Lecture …".
     row = st.container(key="lecture_row", horizontal=True, horizontal_alignment="right")
+    row.html(_FOCUSABLE_FORMULAS_JS, width="content", unsafe_allow_javascript=True)
     on = row.toggle("Lecture mode", key="w_lecture", on_change=_remember_lecture,
                       help="Large type and a full-width picture for a projector (1280×720); hides the sidebar.")
     if on:

@@ -201,7 +201,7 @@ class Stepper {
     scrub.append(this.slider, this.position, this.speed);
     const body = el("div", "emviz-body");
     this.words = el("div", "emviz-words");
-    this.title = el("h3", "emviz-title");
+    this.title = el("h2", "emviz-title");
     this.caption = el("p", "emviz-caption");
     this.flags = el("div", "emviz-flags");
     this.note = el("p", "emviz-note");

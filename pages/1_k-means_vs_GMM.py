@@ -31,7 +31,7 @@ fit_id = fitting.fit_key(selection.X, options)
 
 left, right = st.columns(2)
 with left:
-    st.subheader("k-means: hard partition")
+    st.header("k-means: hard partition")
     k_index = st.select_slider(
         "k-means step", options=kmeans_steps, value=kmeans_steps[-1], key=f"kvg_kmeans_{fit_id}",
         format_func=lambda i: explain.step_title(history, i),
@@ -39,7 +39,7 @@ with left:
              "each centroid to the mean of its points. The last step is the k-means result.")
     pagekit.draw_step(history, k_index, view, key="kvg_kmeans_chart", lecture=lecture)
 with right:
-    st.subheader("EM: soft assignments")
+    st.header("EM: soft assignments")
     # pagekit.draw_step draws with the default ellipse levels, so the words come from that option's entry.
     drawn = ("each component's weighted density is drawn over the histogram" if selection.X.shape[1] == 1
              else ELLIPSE_LEVELS[DEFAULT_LEVEL_KIND].sentence)
@@ -53,7 +53,7 @@ with right:
 kmeans_labels = history.labels(k_index)
 gmm_labels = history.labels(g_index)
 agreement = compare.agreement_table(kmeans_labels, gmm_labels, selection.labels)
-st.subheader("How much do they agree?")
+st.header("How much do they agree?")
 metric_cols = st.columns(len(agreement))
 for col, row in zip(metric_cols, agreement.itertuples()):
     col.metric(f"ARI {row.comparison}", f"{row.ARI:.3f}",
@@ -73,7 +73,7 @@ else:
         col.caption(f"{name}: {accuracy:.1%} of points in the cluster matched to their own class.")
 
 st.divider()
-st.subheader("k-means is a Gaussian mixture in the limit")
+st.header("k-means is a Gaussian mixture in the limit")
 st.markdown("Hold every weight at 1/K and every covariance at σ²I, and start EM from the **same k-means++ seeds** "
             "as k-means above: only the means are fitted. Slide σ down and watch the soft responsibilities "
             "harden into the k-means partition (the theory page's section 2 derives why).")

@@ -71,7 +71,7 @@ with table_col:
     st.caption("Runs with the same *optimum* letter end in the same partition (ARI ≥ 0.95); A is the best. "
                "Runs stopped by the tolerance can differ slightly in log-likelihood within one optimum.")
 
-st.subheader("Look at one run")
+st.header("Look at one run")
 pick_col, picture_col = st.columns([1, 2])
 with pick_col:
     run_number = st.selectbox(

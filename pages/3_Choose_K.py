@@ -59,14 +59,14 @@ st.plotly_chart(compare.criteria_figure(grid, lecture=lecture), key="choosek_cha
 
 picture_col, table_col = (st.container(), st.container()) if lecture else st.columns([3, 2])
 with picture_col:
-    st.subheader(f"The chosen model: K = {best['K']}, {best['covariance_type']}")
+    st.header(f"The chosen model: K = {best['K']}, {best['covariance_type']}")
     chosen = histories[(best["covariance_type"], int(best["K"]))]
     pagekit.draw_step(chosen, -1, pagekit.make_view(chosen, selection), key="choosek_picture", lecture=lecture)
     if st.button("Open in explorer", key="choosek_open",
                  help="Step through the chosen model in the explorer (sets the sidebar's K and covariance type)."):
         pagekit.open_explorer(n_components=int(best["K"]), covariance_type=str(best["covariance_type"]))
 with table_col:
-    st.subheader("Every fit")
+    st.header("Every fit")
     st.dataframe(grid.rename(columns={"covariance_type": "covariance", "log_likelihood": "log-likelihood",
                                       "n_parameters": "parameters p"}),
                  hide_index=True, key="choosek_table",

@@ -31,7 +31,9 @@ verdict(f"Largest relative difference over all parameters and the log-likelihood
         + ("(agreement to rounding error)." if worst < 1e-6 else
            "(larger than rounding error: see the tables below; a component frozen with no points, or a "
            "covariance at the reg_covar floor, can make the two implementations part ways)."))
-metrics = st.columns(4)
+# Two to a row: a log-likelihood to six decimals (the point of this page) is too wide for a quarter row,
+# where st.metric cut it to "-1,412.090…".
+metrics = [*st.columns(2), *st.columns(2)]
 metrics[0].metric("Log-likelihood, ours", f"{result.log_likelihood_ours:,.6f}",
                   help="Total log-likelihood of the data under our final parameters.")
 metrics[1].metric("Log-likelihood, scikit-learn", f"{result.log_likelihood_sklearn:,.6f}",
@@ -41,7 +43,7 @@ metrics[2].metric("ARI between the labelings", f"{result.ari:.4f}",
 metrics[3].metric("EM iterations", f"{result.iterations_ours} / {result.iterations_sklearn}",
                   help="Ours / scikit-learn's n_iter_. They must be equal: sklearn runs max_iter = ours with tol = 0.")
 
-st.subheader("Differences")
+st.header("Differences")
 st.dataframe(result.summary.rename(columns={"max_abs_diff": "max |ours − sklearn|",
                                             "max_rel_diff": "relative (÷ max |ours|)"}),
              hide_index=True, key="sk_summary",
@@ -50,7 +52,7 @@ st.dataframe(result.summary.rename(columns={"max_abs_diff": "max |ours − sklea
 st.caption(f"{options.covariance_type} covariances, K = {history.n_components}, reg_covar = {options.reg_covar:g}, "
            f"started from our '{history.init}' initialisation (seed {options.seed}).")
 
-st.subheader("Side by side")
+st.header("Side by side")
 tabs = st.tabs(["Weights", "Means", "Covariances"])
 number = st.column_config.NumberColumn(format="%.6g")
 difference = st.column_config.NumberColumn(format="%.2e")
