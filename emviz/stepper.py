@@ -56,6 +56,10 @@ SEND_BUDGET = 6_000_000
 BUILD_BUDGET_S = 0.15
 # A first screen only needs the current step and the next: the browser asks for the rest while idle.
 FIRST_BUILD_BUDGET_S = 0.03
+# Steps sent to a browser that holds none of the fit yet (a new visitor, a new fit): the current step
+# and its neighbours (two ahead, one back), plus the first and last steps for the First and Last
+# buttons, so that the first chart is not held up by steps nobody has asked to see yet.
+FIRST_WINDOW = 4
 # Steps the browser keeps per fit; the farthest from the current one are dropped first.
 MAX_CLIENT_FRAMES = 400
 # Server-side memory per figure set (characters of JSON); least recently used steps go first.
@@ -310,7 +314,8 @@ def parse_ranges(ranges) -> set[int]:
 
 
 def payload(store: FrameStore, frames_id: str, current: int, held: set[int], *,
-            send_budget: int = SEND_BUDGET, build_budget_s: float = BUILD_BUDGET_S) -> dict:
+            send_budget: int = SEND_BUDGET, build_budget_s: float = BUILD_BUDGET_S,
+            max_steps: int | None = None) -> dict:
     """The steps (and their pool entries) to send on this run.
 
     Parameters
@@ -326,6 +331,9 @@ def payload(store: FrameStore, frames_id: str, current: int, held: set[int], *,
         Stop adding steps beyond this many characters of JSON (the current step always goes).
     build_budget_s : float
         Stop building new steps after this many seconds (the current and next step always get built).
+    max_steps : int, optional
+        Send only the first ``max_steps`` steps of the window, and the first and last steps (the rest
+        of the window is left for the browser to ask for).
 
     Returns
     -------
@@ -336,11 +344,15 @@ def payload(store: FrameStore, frames_id: str, current: int, held: set[int], *,
     started = time.perf_counter()
     sample = store.frame(current)
     window = max(3, min(store.n_steps, send_budget // max(sample.size, 1)))
+    order = priority_order(current, store.n_steps, window)
+    complete = True
+    if max_steps is not None and max_steps + 2 < len(order):
+        near = order[:max(1, max_steps)]
+        order, complete = near + [i for i in (0, store.n_steps - 1) if i not in near], False
     frames: dict[str, dict] = {}
     refs: set[str] = set()
     sent = 0
-    complete = True
-    for rank, index in enumerate(priority_order(current, store.n_steps, window)):
+    for rank, index in enumerate(order):
         if index in held:
             continue
         if not store.has(index) and rank > 1 and time.perf_counter() - started > build_budget_s:
@@ -412,7 +424,10 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
     """
     nav = reported(key, "nav")
     held = parse_ranges(nav.get("have")) if nav.get("id") == frames_id else set()
-    data = payload(store, frames_id, step, held, build_budget_s=BUILD_BUDGET_S if held else FIRST_BUILD_BUDGET_S)
+    # A browser that holds nothing of this fit gets the current step and its neighbours at once and
+    # asks for the rest of the window when idle: the first chart waits for three steps, not fifty.
+    data = payload(store, frames_id, step, held, build_budget_s=BUILD_BUDGET_S if held else FIRST_BUILD_BUDGET_S,
+                   max_steps=None if held else FIRST_WINDOW)
     data.update(id=frames_id, n=store.n_steps, step=step, seq=seq, lecture=lecture, config=config,
                 plotly_url=_plotly_url(), max_frames=MAX_CLIENT_FRAMES, speeds=list(SPEEDS))
     _component(key=key, data=data, on_nav_change=on_step or (lambda: None),

@@ -110,6 +110,23 @@ def test_payload_respects_the_budgets(fit):
     assert {"3", "4"} <= set(hurried["frames"]) and not hurried["complete"]
 
 
+def test_a_first_visit_gets_the_current_step_and_its_neighbours_and_asks_for_the_rest(fit):
+    """Issue 13: a new session's first payload is three steps, not the whole fit (883 KB at N = 490)."""
+    history, view = fit
+    store = stepper.FrameStore(build=lambda i: (figures.step_figure(history, i, view), _words(history, i)),
+                               n_steps=len(history))
+    for i in range(len(history)):
+        store.frame(i)  # a warm server: every step is built already
+    first = stepper.payload(store, "id", 5, set(), build_budget_s=60, max_steps=stepper.FIRST_WINDOW)
+    near = {"5", "6", "7", "4", "0", str(len(history) - 1)}  # two ahead, one back, the First and Last steps
+    assert set(first["frames"]) == near and not first["complete"], "the idle browser asks for the rest"
+    everything = stepper.payload(store, "id", 5, set(), build_budget_s=60)
+    sent = lambda p: len(json.dumps(p))  # noqa: E731
+    assert sent(first) < sent(everything) / 3
+    rest = stepper.payload(store, "id", 5, {int(i) for i in near}, build_budget_s=60)
+    assert set(rest["frames"]) == set(everything["frames"]) - near and rest["complete"]
+
+
 def test_store_drops_least_recently_used_steps(fit):
     history, view = fit
     store = stepper.FrameStore(build=lambda i: (figures.step_figure(history, i, view), _words(history, i)),
