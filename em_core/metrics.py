@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 
 def contingency_table(labels_a, labels_b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -65,6 +64,8 @@ def match_components(means_a, means_b) -> np.ndarray:
     if means_a.shape != means_b.shape:
         raise ValueError(f"Both fits need the same shape of means; got {means_a.shape} and {means_b.shape}.")
     cost = np.sqrt(((means_a[:, None, :] - means_b[None, :, :]) ** 2).sum(axis=2))
+    from scipy.optimize import linear_sum_assignment  # here, not at the top: scipy.optimize takes a second to import
+
     rows, cols = linear_sum_assignment(cost)
     order = np.empty(means_a.shape[0], dtype=np.intp)
     order[rows] = cols
@@ -84,6 +85,8 @@ def match_labels(predicted, truth):
     clusters, classes : numpy.ndarray
     """
     table, clusters, classes = contingency_table(predicted, truth)
+    from scipy.optimize import linear_sum_assignment  # here, not at the top: scipy.optimize takes a second to import
+
     rows, cols = linear_sum_assignment(-table)
     # tolist() turns numpy scalars into Python ones and leaves strings (object arrays) as they are.
     cluster_list, class_list = clusters.tolist(), classes.tolist()
