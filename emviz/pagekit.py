@@ -7,7 +7,7 @@ layout. Numbers and figures come from ``emviz.compare`` and ``emviz.figures``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -22,9 +22,11 @@ EXPLORER = "pages/explorer.py"
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
-@dataclass(frozen=True)
-class PageStart:
-    """What every page starts from: lecture mode, the data and the fit options chosen in the sidebar."""
+class PageStart(NamedTuple):
+    """What every page starts from: lecture mode, the data and the fit options chosen in the sidebar.
+
+    A named tuple, so a page unpacks it in one line: ``lecture, selection, options = preamble()``.
+    """
 
     lecture: bool
     selection: DataSelection

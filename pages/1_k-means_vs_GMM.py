@@ -9,8 +9,7 @@ import streamlit as st
 from emviz import compare, explain, fitting, pagekit, ui
 from emviz.ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
 
-start = pagekit.preamble()
-lecture, selection, options = start.lecture, start.selection, start.options
+lecture, selection, options = pagekit.preamble()
 forced = options.init != "kmeans"
 options = replace(options, init="kmeans")
 

@@ -9,8 +9,7 @@ import streamlit as st
 from emviz import compare, pagekit, ui
 from emviz.fitting import INIT_LABELS
 
-start = pagekit.preamble()
-lecture, selection, options = start.lecture, start.selection, start.options
+lecture, selection, options = pagekit.preamble()
 
 st.title("Several initialisations, several answers")
 st.markdown("Without regularisation (`reg_covar` = 0) no EM iteration can lower the log-likelihood; with "

@@ -9,8 +9,7 @@ import streamlit as st
 from emviz import compare, pagekit, ui
 from emviz.fitting import COVARIANCE_LABELS
 
-start = pagekit.preamble()
-lecture, selection, options = start.lecture, start.selection, start.options
+lecture, selection, options = pagekit.preamble()
 n_samples = selection.X.shape[0]
 
 st.title("How many components?")

@@ -6,8 +6,7 @@ import streamlit as st
 
 from emviz import pagekit, sklearn_check, ui
 
-start = pagekit.preamble()
-lecture, selection, options = start.lecture, start.selection, start.options
+lecture, selection, options = pagekit.preamble()
 
 st.title("Check against scikit-learn")
 st.markdown("emviz's EM is written by hand in `em_core` (numpy and scipy only). Here the same data is fitted again "

@@ -8,8 +8,7 @@ import streamlit as st
 
 from emviz import explain, figures, fitting, pagekit, theory, ui
 
-start = pagekit.preamble()
-lecture, selection, options = start.lecture, start.selection, start.options
+lecture, selection, options = pagekit.preamble()
 
 st.title("The theory behind the pictures")
 st.markdown(f"Every picture on this page is a step of the fit the explorer shows for **{selection.title}** "

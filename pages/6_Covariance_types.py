@@ -9,8 +9,7 @@ import streamlit as st
 from emviz import compare, pagekit, ui
 from emviz.fitting import COVARIANCE_LABELS
 
-start = pagekit.preamble()
-lecture, selection, options = start.lecture, start.selection, start.options
+lecture, selection, options = pagekit.preamble()
 
 st.title("Four covariance types, one start")
 st.markdown("The same data, K, initialisation and seed, fitted with each covariance type. **Full** lets every "

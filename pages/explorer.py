@@ -16,8 +16,7 @@ from emviz import explain, export, figures, fitting, pagekit, saved_fit, stepper
 from emviz.ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
 from emviz.settings import setting_for_key
 
-start = pagekit.preamble(saved_fits=True)
-lecture, selection, options = start.lecture, start.selection, start.options
+lecture, selection, options = pagekit.preamble(saved_fits=True)
 
 OVERLAY_HELP = {
     "density": "Contours of the mixture's log-density at this step (for a projection: the exact density on the "

@@ -9,7 +9,6 @@ Fits are cached per process, so data sets shared between tests are fitted once.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -19,8 +18,8 @@ import numpy as np
 from emviz import theory
 from emviz.datasets import DATASETS
 from emviz.ui import dataset_matrix
+from pagetest import APP, open_page
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 KMEANS_VS_GMM = "pages/1_k-means_vs_GMM.py"
 RESTARTS = "pages/2_Several_initialisations.py"
 CHOOSE_K = "pages/3_Choose_K.py"
@@ -28,17 +27,6 @@ SKLEARN = "pages/4_Check_against_scikit-learn.py"
 THEORY = "pages/5_Theory.py"
 ALL_DATA = list(DATASETS)
 DATASET_X = {key: (lambda key=key: dataset_matrix(key)) for key in DATASETS}
-
-
-def open_page(page: str, dataset: str, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["dataset"] = dataset
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(page).run()
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
 
 
 def charts(at: AppTest) -> int:

@@ -11,7 +11,6 @@ indices the pages print.
 from __future__ import annotations
 
 from dataclasses import fields
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,8 +23,8 @@ from emviz import compare
 from emviz.datasets import DATASETS, load_dataset
 from emviz.ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
 from emviz.fitting import FitOptions
+from pagetest import open_page
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 KMEANS_VS_GMM = "pages/1_k-means_vs_GMM.py"
 RESTARTS = "pages/2_Several_initialisations.py"
 CHOOSE_K = "pages/3_Choose_K.py"
@@ -40,17 +39,6 @@ def _data(key: str):
     return frame[list(info.feature_columns)].to_numpy(dtype=float), frame[info.label_column].astype(str).to_numpy()
 
 
-def _open(page: str, dataset: str, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["dataset"] = dataset
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(page).run()
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
 def _texts(at: AppTest) -> str:
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
 
@@ -62,7 +50,7 @@ def _em_log_likelihoods(history: em_core.History) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def kmeans_vs_gmm_page():
-    return _open(KMEANS_VS_GMM, "mouse")
+    return open_page(KMEANS_VS_GMM, "mouse")
 
 
 # Statement 1: EM does not "only ever climb" -----------------------------------------------------
@@ -80,7 +68,7 @@ def test_regularised_em_can_lower_the_likelihood_and_unregularised_cannot():
 
 
 def test_several_initialisations_says_when_em_climbs():
-    at = _open(RESTARTS, "blobs", restarts_n=2)
+    at = open_page(RESTARTS, "blobs", restarts_n=2)
     intro = at.markdown[0].value
     assert "only ever climbs" not in intro and "nearest peak" not in intro
     assert intro.startswith("Without regularisation (`reg_covar` = 0) no EM iteration can lower the "
@@ -183,7 +171,7 @@ def test_choose_k_page_says_what_is_true_and_marks_the_cell(anisotropic_tied):
     from sklearn.mixture._gaussian_mixture import _compute_precision_cholesky
 
     X, histories, _ = anisotropic_tied
-    at = _open(CHOOSE_K, "anisotropic", choosek_kmax=4, choosek_types=["tied"])
+    at = open_page(CHOOSE_K, "anisotropic", choosek_kmax=4, choosek_types=["tied"])
     intro = at.markdown[0].value
     assert "always fit the data better" not in intro
     assert intro.startswith("The best log-likelihood a mixture can reach never falls as K grows")
