@@ -12,7 +12,6 @@ sample, ``random_points``' means, a display sample).
 from __future__ import annotations
 
 import dask
-import dask.array as da
 import numpy as np
 
 from . import _validation as v

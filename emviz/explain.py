@@ -316,7 +316,8 @@ def m_step_numbers(history: em_core.History, index: int) -> str:
     if step.kind == "init" and history.init not in INIT_RESPONSIBILITIES_LATEX:
         return rf"\pi_k = ({weights})"
     counts = ", ".join(f"{c:.1f}" for c in step.counts)
-    return rf"N_k = ({counts}),\quad N = {history.n_samples},\quad \pi_k = N_k / N = ({weights})"
+    # N is every fitted row: a saved fit's history holds only a sample of them, its counts are the fit's own.
+    return rf"N_k = ({counts}),\quad N = {history.n_samples_total},\quad \pi_k = N_k / N = ({weights})"
 
 
 def _e_step_lines(history: em_core.History, parameters: em_core.Step, row: int, symbol: str) -> list[str]:
@@ -359,22 +360,24 @@ def point_arithmetic(history: em_core.History, index: int, row: int) -> list[tup
     """
     step = history[index]
     point = ", ".join(f"{v:.3g}" for v in history.X[row])
+    # A saved fit's sample names a row by its number in the fitted data, not its place in the sample.
+    label = row if history.row_numbers is None else int(history.row_numbers[row])
     in_force = history.responsibilities(index)[row]
     blocks = []
     if step.kind == "e_step":
         blocks.append(("This E-step's arithmetic for the point (the colours show this γ):",
-                       [rf"x_{{{row}}} = ({point})"] + _e_step_lines(history, step, row, r"\gamma")))
+                       [rf"x_{{{label}}} = ({point})"] + _e_step_lines(history, step, row, r"\gamma")))
         return blocks
     if step.kind == "m_step":
         source = history[index - 1]  # the E-step whose γ this M-step used and the colours still show
         blocks.append((f"γ in force (the colours): computed in the E-step before this M-step (step {source.index}):",
-                       [rf"x_{{{row}}} = ({point})"] + _e_step_lines(history, source, row, r"\gamma")))
+                       [rf"x_{{{label}}} = ({point})"] + _e_step_lines(history, source, row, r"\gamma")))
     elif history.init in INIT_RESPONSIBILITIES_LATEX:
         blocks.append((f"γ in force (the colours): the start's, {INIT_SENTENCES[history.init].split(',')[0]}:",
-                       [rf"x_{{{row}}} = ({point})", _gamma_line(r"\gamma", in_force)]))
+                       [rf"x_{{{label}}} = ({point})", _gamma_line(r"\gamma", in_force)]))
     else:
         blocks.append(("γ in force (the colours): none computed yet, so every point is drawn with γ = 1/K:",
-                       [rf"x_{{{row}}} = ({point})", _gamma_line(r"\gamma", in_force)]))
+                       [rf"x_{{{label}}} = ({point})", _gamma_line(r"\gamma", in_force)]))
     blocks.append(("The next E-step will give, with this step's new parameters:",
                    _e_step_lines(history, step, row, r"\gamma^{\text{next}}")))
     return blocks

@@ -293,3 +293,17 @@ def test_the_explorers_download_reopens_as_the_same_fit():
     for one, two in zip(history, again):
         np.testing.assert_array_equal(one.means, two.means)
         assert one.log_likelihood == two.log_likelihood
+
+
+def test_a_saved_fits_maths_counts_every_fitted_row_and_names_rows_by_their_number():
+    from emviz import explain, saved_fit
+
+    data, history = _saved(sample=150)
+    loaded = saved_fit.load(data)
+    index = loaded.indices_of("m_step")[1]
+    assert f"N = {history.n_samples}," in explain.m_step_numbers(loaded, index)  # 300 fitted rows, not 150 shown
+    blocks = explain.point_arithmetic(loaded, index, 7)
+    assert blocks[0][1][0].startswith(f"x_{{{int(loaded.row_numbers[7])}}}")
+    # The arithmetic is the sample row's own: its γ is the one the picture shows for that row.
+    shown = loaded.responsibilities(index - 1)[7]
+    assert blocks[0][1][-1] == r"\gamma = (" + ", ".join(f"{g:.3f}" for g in shown) + ")"
