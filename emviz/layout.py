@@ -19,7 +19,7 @@ import streamlit as st
 
 _PAGE_CSS = """
 <style>
-[data-testid="stMainBlockContainer"] { padding-top: 4.25rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.75rem; }
 [data-testid="stMain"] h1 { font-size: 2.2rem; padding-top: 0.25rem; padding-bottom: 0.5rem; }
 [data-testid="stMain"] h2 { font-size: 1.75rem; }
 [data-testid="stMain"] h3 { font-size: 1.4rem; }

@@ -68,12 +68,12 @@ class Style:
     #: never wraps text, so :func:`wrap` breaks lines for this width.
     narrow: int = 340
     #: The plot area's width (px) that the height of an equal-aspect view is computed for.
-    typical_plot_width: int = 460
+    typical_plot_width: int = 420
 
 
 # Text must fit a chart on a phone (390 px window) and in a half-width column at 1280x720.
 NORMAL = Style(font=13, title=17, point=7, mean=15, line=2.0, arrow=13, width=None, height=600,
-               panel_height=300, narrow=340, typical_plot_width=460)
+               panel_height=300, narrow=340, typical_plot_width=420)
 # Sized for a 1280 x 720 projector: everything readable from the back row.
 LECTURE = Style(font=20, title=26, point=11, mean=24, line=3.4, arrow=20, width=1280, height=720,
                 panel_height=420, narrow=800, typical_plot_width=1000)
@@ -159,7 +159,10 @@ def title(head_and_sub: tuple[str, str], style: Style) -> dict:
         cut = colon + 1 if colon >= 0 else dot + 2 if dot >= 0 else None
         if cut is not None:
             head = head[:cut] + "<br>" + head[cut + 1:]
-    return dict(text=wrap(head, style.title, width),
+    text = wrap(head, style.title, width)
+    # Plotly anchors a title of several lines at the middle of its first lines, not its top: pushed
+    # down by as much, it starts _TITLE_PAD px under the figure's top edge like a one-line title.
+    return dict(text=text, pad=dict(t=int(_TITLE_PAD + 0.9 * style.title * (n_lines(text) - 1))),
                 subtitle=dict(text=wrap(sub, _sub_size(style), width), font=dict(size=_sub_size(style))))
 
 
@@ -167,7 +170,7 @@ def title_height(style: Style, text: str | None, subtitle: str | None) -> int:
     """Pixels from the top of the figure to the bottom of the subtitle."""
     if not text:
         return 0
-    return int(_TITLE_PAD + LINE * style.title * n_lines(text) + 8 + LINE * _sub_size(style) * n_lines(subtitle))
+    return int(_TITLE_PAD + LINE * style.title * n_lines(text) + 14 + LINE * _sub_size(style) * n_lines(subtitle))
 
 
 def legend_rows(names: list[str], style: Style) -> int:
@@ -195,7 +198,7 @@ def base_layout(style: Style, head_and_sub: tuple[str, str], annotations: list[d
         plot_bgcolor=TRANSPARENT,
         font=dict(size=style.font),
         title=title(head_and_sub, style) | dict(x=0.01, xanchor="left", y=1.0, yref="container", yanchor="top",
-                                                pad=dict(t=12), font=dict(size=style.title)),
+                                                font=dict(size=style.title)),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="bottom", bgcolor=TRANSPARENT,
                     font=dict(size=style.font), itemsizing="constant"),
         margin=dict(l=MARGIN_L, r=MARGIN_R, t=top, b=bottom),
@@ -267,7 +270,7 @@ def _fit_scene_layout(layout: dict, data, style: Style) -> None:
     names = [name.replace("mean", "centroid") if name.startswith("mean") else name for name in names]
     head = layout.get("title") or {}
     rows = legend_rows(names, style)
-    legend_row = LINE * style.font + 7
+    legend_row = LINE * style.font + 13  # measured: 30 px a row at 13 px
     margin = layout["margin"]
     margin["t"] = max(margin["t"], int(title_height(style, head.get("text"), (head.get("subtitle") or {}).get("text"))
                                        + rows * legend_row + 10))
@@ -284,7 +287,7 @@ def _fit_scene_layout(layout: dict, data, style: Style) -> None:
     if yaxis.get("scaleanchor") == "x" and layout.get("height") and xaxis.get("range") and yaxis.get("range"):
         (x0, x1), (y0, y1) = xaxis["range"], yaxis["range"]
         plot = layout["height"] - margin["t"] - margin["b"]
-        wanted = min(plot, max(240, int(style.typical_plot_width * (y1 - y0) / (x1 - x0))))
+        wanted = min(plot, max(160, int(style.typical_plot_width * (y1 - y0) / (x1 - x0))))
         layout["height"] -= plot - wanted
 
 
