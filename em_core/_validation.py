@@ -139,8 +139,8 @@ def check_given_parameters(weights, means, covariances, covariance_type, n_compo
                                          ("covariances_init", covariances)) if value is None]
     if missing:
         raise ValueError(
-            "init='given' needs weights_init, means_init and covariances_init; missing: "
-            + ", ".join(missing) + "."
+            "init='given' needs means_init (weights_init and covariances_init then default to 1/K and the "
+            "data's covariance); missing: " + ", ".join(missing) + "."
         )
     arrays = {}
     expected = {

@@ -329,7 +329,9 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
         Number of k-means restarts (``init="kmeans"`` / ``"kmeans++"``); the run
         with the lowest objective J is kept and recorded.
     weights_init, means_init, covariances_init : array_like, optional
-        Initial parameters for ``init="given"``.
+        Initial parameters for ``init="given"``. With ``means_init`` alone the
+        weights default to 1/K and every covariance to the data's covariance
+        (plus ``reg_covar``), or to σ²I with ``fixed_variance``.
     kmeans_max_iter : int
         Maximum number of Lloyd rounds.
     on_step : callable, optional
@@ -382,8 +384,12 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
     if init == "given":
         if fixed is not None and covariances_init is None:
             covariances_init = fixed
-        if equal_weights and weights_init is None:
+        if weights_init is None and means_init is not None:
             weights_init = np.full(K, 1.0 / K)
+        if covariances_init is None and means_init is not None:
+            # Means alone (placed by hand): every component starts with the data's own covariance,
+            # wide enough that the first E-step shares every point between the placed means.
+            covariances_init = _data_covariances(rows, data_mean(rows), covariance_type, K, reg_covar)[0]
         given = v.check_given_parameters(weights_init, means_init, covariances_init, covariance_type, K, d)
     rng = np.random.default_rng(seed)
     options = dict(n_components=K, covariance_type=covariance_type, init=init, max_iter=max_iter, tol=tol,

@@ -35,7 +35,8 @@ INIT_SENTENCES = {
     "kmeans++": "the k-means++ seeds' nearest-seed partition as one-hot responsibilities, then one M-step",
     "random_points": "K random data points as means, the data's covariance for every component, equal weights",
     "random_resp": "random responsibilities, then one M-step",
-    "given": "the parameters you supplied",
+    "given": "the means you placed (or the parameters you supplied): weights 1/K and the data's covariance "
+             "for every component unless given",
 }
 
 
@@ -263,7 +264,8 @@ def init_latex(init: str, covariance_type: str) -> list[str]:
     if init == "random_points":
         return [r"\mu_k = x_{n_k}\ \text{(K distinct data points drawn at random)},\quad \pi_k = \frac{1}{K}",
                 DATA_COVARIANCE_LATEX[covariance_type] + r",\quad " + _S_LATEX + r"\ \text{(the data's covariance)}"]
-    return [r"\pi_k,\ \mu_k,\ \Sigma_k\ \text{as you supplied them}"]
+    return [r"\mu_k\ \text{as placed (given)},\quad \pi_k = \frac{1}{K}\ \text{and}\ "
+            + DATA_COVARIANCE_LATEX[covariance_type] + r"\ \text{unless given},\quad " + _S_LATEX]
 
 
 def step_formulas(history: em_core.History, index: int) -> list[str]:

@@ -22,6 +22,7 @@ INIT_LABELS = {
     "kmeans++": "k-means++ seeds only",
     "random_points": "random data points as means",
     "random_resp": "random responsibilities",
+    "placed": "place the means yourself",
 }
 COVARIANCE_LABELS = {
     "full": "full (any ellipse)",
@@ -43,6 +44,8 @@ class FitOptions:
     tol: float = 1e-3
     reg_covar: float = 1e-6
     n_init: int = 1
+    #: The means placed by hand (``init="placed"``): K tuples of d floats.
+    means_init: tuple | None = None
 
 
 def data_digest(X: np.ndarray) -> str:
@@ -63,7 +66,13 @@ def fit_key(X: np.ndarray, options: FitOptions) -> str:
 @st.cache_resource(max_entries=160, show_spinner=False)
 def _cached_fit(digest: str, _X: np.ndarray, options: FitOptions) -> em_core.History:
     FIT_CALLS["count"] += 1
-    return em_core.fit_history(_X, **asdict(options))
+    kwargs = asdict(options)
+    if kwargs["init"] == "placed":
+        # Means placed by hand: em_core's given start, with weights 1/K and the data's covariance.
+        kwargs["init"] = "given"
+    else:
+        kwargs.pop("means_init")
+    return em_core.fit_history(_X, **kwargs)
 
 
 def fit(X: np.ndarray, options: FitOptions) -> em_core.History:

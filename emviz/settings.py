@@ -9,12 +9,14 @@ silently turned into another value by the widget.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 from .datasets import DATASETS
 from .fitting import COVARIANCE_LABELS, INIT_LABELS, FitOptions
 
-__all__ = ["MAX_COMPONENTS", "SETTINGS", "Setting", "parse_link_value", "setting_for_key"]
+__all__ = ["MAX_COMPONENTS", "MEANS_PARAMETER", "SETTINGS", "Setting", "decode_means", "encode_means",
+           "parse_link_value", "setting_for_key"]
 
 #: The K slider's largest value (and the Choose K grid's).
 MAX_COMPONENTS = 10
@@ -108,3 +110,42 @@ def parse_link_value(setting: Setting, text: str):
     if not setting.offers(value):
         raise ValueError("is not offered")
     return value
+
+
+#: The URL parameter of hand-placed means (``init=placed``).
+MEANS_PARAMETER = "means"
+
+
+def encode_means(means) -> str:
+    """Hand-placed means as link text: components separated by ``;``, coordinates by ``,``.
+
+    Written with Python's shortest round-trip repr, so :func:`decode_means` gives back
+    exactly the same floats.
+    """
+    return ";".join(",".join(repr(float(v)) for v in row) for row in means)
+
+
+def decode_means(text: str, n_components: int | None = None, n_features: int | None = None) -> tuple:
+    """The means in link text (see :func:`encode_means`), or a ``ValueError`` saying what is wrong with it.
+
+    Parameters
+    ----------
+    text : str
+    n_components, n_features : int, optional
+        The shape the means must have, when known.
+    """
+    rows = [row for row in str(text).strip().split(";") if row.strip()]
+    if not rows or len(text) > 20_000:
+        raise ValueError("the link's means are empty or far too long")
+    try:
+        means = tuple(tuple(float(v) for v in row.split(",")) for row in rows)
+    except ValueError:
+        raise ValueError("the link's means are not numbers (write them as x,y;x,y;…)") from None
+    widths = {len(row) for row in means}
+    if len(widths) != 1 or not all(math.isfinite(v) for row in means for v in row):
+        raise ValueError("every mean in the link needs the same number of finite coordinates")
+    if n_components is not None and len(means) != n_components:
+        raise ValueError(f"the link places {len(means)} mean(s), but K is {n_components}")
+    if n_features is not None and widths != {n_features}:
+        raise ValueError(f"the link's means have {widths.pop()} coordinate(s), but the data has {n_features} column(s)")
+    return means

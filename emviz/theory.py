@@ -238,7 +238,10 @@ SECTIONS: tuple[Section, ...] = (
         outro=("so a component that collapses onto a single point (its variance shrinking to zero while another "
                "component covers the rest) 'wins' without describing anything; "
                "`reg_covar` keeps every variance away from zero. In practice one fits from several starts "
-               "(k-means++ seeds, random points) and keeps the run with the highest log-likelihood; the "
+               "(k-means++ seeds, random points) and keeps the run with the highest log-likelihood. To try a start "
+               "of your own, choose *place the means yourself*: EM then starts from your means with equal weights "
+               "1/K and every covariance the data's own, wide enough that the first E-step shares every point "
+               "between them, so the start says where the means are and nothing else. The "
                "*Bad initialisation trap* data set shows two clearly different optima."),
         page="pages/2_Several_initialisations.py",
     ),

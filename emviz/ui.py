@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import streamlit as st
 
-from . import csv_loader, saved_fit
+from . import csv_loader, placed_means, saved_fit
 from .datasets import DATASETS, load_dataset
 from .fitting import COVARIANCE_LABELS, INIT_LABELS, FitOptions
-from .settings import MAX_COMPONENTS, SETTINGS, parse_link_value, setting_for_key
+from .settings import MAX_COMPONENTS, MEANS_PARAMETER, SETTINGS, encode_means, parse_link_value, setting_for_key
 
 UPLOAD = "upload"
 
@@ -77,6 +77,8 @@ def restore_from_url() -> None:
                     if isinstance(setting.default, float) else f"{setting.default}"
                 notes.append(f"{setting.what}: the link's value “{csv_loader.safe_label(params[setting.url][:40])}” "
                              f"{reason} (allowed: {setting.allowed_text()}); {default} is used instead.")
+    if MEANS_PARAMETER in params:
+        st.session_state[placed_means.LINK_KEY] = params[MEANS_PARAMETER]  # read once K and the data are known
     if "step" in params:
         try:
             st.session_state["pending_step"] = int(params["step"])
@@ -90,6 +92,10 @@ def write_url(options: FitOptions | None, dataset: str, step: int | None = None)
     values = {} if dataset == UPLOAD else {"data": dataset}
     if options is not None:
         values.update({s.url: getattr(options, s.key) for s in SETTINGS if hasattr(options, s.key)})
+    if options is not None and options.means_init is not None:
+        values[MEANS_PARAMETER] = encode_means(options.means_init)
+    elif MEANS_PARAMETER in st.query_params:
+        del st.query_params[MEANS_PARAMETER]  # another start: the placed means no longer describe the fit
     if step is not None:
         values["step"] = step
     current = st.query_params.to_dict()
@@ -277,9 +283,12 @@ def options_sidebar(selection: DataSelection, *, n_components_default: int | Non
         n_init = st.number_input("k-means restarts", *setting_for_key("n_init").bounds, step=1,
                                  key=_widget_key("n_init"), on_change=_remember, args=("n_init",),
                                  help="Run k-means this many times and keep the lowest objective J.")
+    means_init = None
+    if init == "placed":
+        means_init = placed_means.means_table(selection.X, selection.feature_names, n_components, int(seed), sb)
     options = FitOptions(n_components=n_components, covariance_type=covariance_type, init=init,
                          seed=int(seed), max_iter=int(max_iter), tol=float(tol), reg_covar=float(reg_covar),
-                         n_init=int(n_init))
+                         n_init=int(n_init), means_init=means_init)
     if init not in ("kmeans", "kmeans++"):
         options = replace(options, n_init=1)
     return options

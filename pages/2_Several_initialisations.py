@@ -28,7 +28,7 @@ controls = st.columns([1, 2, 1])
 n_runs = controls[0].number_input("Runs M", 2, 30, step=1, key="restarts_n",
                                   help="How many fits to run; run i uses seed first seed + i − 1.")
 chosen_methods = controls[1].multiselect(
-    "Initialisation methods", list(INIT_LABELS), key="restarts_methods",
+    "Initialisation methods", [m for m in INIT_LABELS if m != "placed"], key="restarts_methods",
     format_func=INIT_LABELS.get,
     help="The runs take these methods in turn. Random data points as means fall into poor optima more often "
          "than k-means starts; the sidebar's k-means restarts also apply to k-means runs.")

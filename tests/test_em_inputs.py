@@ -151,13 +151,29 @@ def good_given(covariance_type="full", K=2, d=2):
     return dict(weights_init=np.full(K, 1.0 / K), means_init=np.zeros((K, d)), covariances_init=cov)
 
 
-@pytest.mark.parametrize("missing", ["weights_init", "means_init", "covariances_init"])
-def test_missing_given_parameters_are_named(missing):
+def test_missing_given_means_are_named():
+    params = good_given()
+    del params["means_init"]
+    message = raises(r"init='given' needs means_init", X, 2, init="given", **params)
+    assert message.endswith("missing: means_init.")
+    del params["weights_init"]
+    assert raises(r"init='given' needs means_init", X, 2, init="given", **params).endswith(
+        "missing: weights_init, means_init.")
+
+
+@pytest.mark.parametrize("missing", ["weights_init", "covariances_init"])
+def test_given_means_alone_get_equal_weights_and_the_data_covariance(missing):
     params = good_given()
     del params[missing]
-    message = raises(r"init='given' needs weights_init, means_init and covariances_init", X, 2, init="given",
-                     **params)
-    assert message.endswith(f"missing: {missing}.")
+    history = em_core.fit_history(X, 2, init="given", max_iter=1, **params)
+    start = history[history.first_em_index]
+    np.testing.assert_array_equal(start.means, params["means_init"])
+    if missing == "weights_init":
+        np.testing.assert_array_equal(start.weights, [0.5, 0.5])
+        np.testing.assert_array_equal(start.covariances, params["covariances_init"])
+    else:
+        S = np.cov(np.asarray(X, dtype=float).T, bias=True) + 1e-6 * np.eye(X.shape[1])
+        np.testing.assert_allclose(start.covariances, np.stack([S, S]), rtol=1e-10)
 
 
 def test_all_missing_given_parameters():

@@ -138,7 +138,7 @@ def test_the_init_step_says_what_the_init_did(init):
         np.testing.assert_allclose(h[index].covariances, np.stack([S, S]), rtol=1e-10)
         assert all(any(np.allclose(m, x) for x in X) for m in h[index].means)
     else:
-        assert "supplied" in latex and "N_k" not in numbers and "0.300, 0.700" in numbers
+        assert "as placed (given)" in latex and "N_k" not in numbers and "0.300, 0.700" in numbers
 
 
 def test_formulas_exist_for_every_kind(history):
