@@ -229,6 +229,8 @@ class Stepper {
     this.setStateValue = component.setStateValue;
     this.data = data;
     this.fit = fitCache(data.id);
+    // A first visit gets only the steps around the current one: ask for the rest right after drawing.
+    const firstFrames = this.fit.frames.size === 0;
     addFrames(this.fit, data.frames, data.pool);
     this.root.classList.toggle("emviz-lecture", !!data.lecture);
     if (this.speed.options.length === 0) {
@@ -253,8 +255,8 @@ class Stepper {
     clearTimeout(this.pullTimer);
     if (data.complete === false && Object.keys(data.frames || {}).length > 0) {
       // More steps are wanted around here than this run had time or room for: ask for them when
-      // the page is idle (a click in between asks anyway).
-      this.pullTimer = setTimeout(() => this.report(), 300);
+      // the page is idle (a click in between asks anyway); at once after a first visit's first chart.
+      this.pullTimer = setTimeout(() => this.report(), firstFrames ? 30 : 300);
     }
     if (!this.fit.frames.has(this.current)) {
       // Still missing (it did not fit this run's budget, or its pool entries went with an evicted
