@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
-from .gaussian import covariance_factors, log_gaussian
+from .gaussian import covariance_factors, expand_covariances, log_gaussian
 
 __all__ = ["bound_along_path", "parameters_along_path"]
 
@@ -100,7 +100,8 @@ def bound_along_path(X, history, index: int, ts) -> tuple[np.ndarray, np.ndarray
     Raises
     ------
     ValueError
-        If ``index`` is not an M-step.
+        If ``index`` is not an M-step, or a covariance at either end is singular
+        (a collapse, possible only with ``reg_covar = 0``).
     """
     X = np.asarray(X, dtype=float)
     index = range(len(history))[index]
@@ -108,6 +109,11 @@ def bound_along_path(X, history, index: int, ts) -> tuple[np.ndarray, np.ndarray
     if step.kind != "m_step":
         raise ValueError(f"index must be an M-step of the history; step {index} is a {step.kind!r} step.")
     start = history[index - 1]
+    for end in (start, step):
+        full = expand_covariances(end.covariances, history.covariance_type, history.n_components, X.shape[1])
+        if not np.all(np.linalg.eigvalsh(full)[:, 0] > 0):
+            raise ValueError(f"A covariance is singular at step {end.index} (a component collapsed onto points): "
+                             "the log-likelihood is unbounded there, so there is no path to draw.")
     q = np.asarray(history.responsibilities(index))  # the E-step's γ, in force at the M-step
     positive = q > 0
     entropy = -float(np.sum(q[positive] * np.log(q[positive])))

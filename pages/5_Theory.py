@@ -52,10 +52,12 @@ for section in theory.SECTIONS:
         if history.indices_of("m_step"):
             # The chain of inequalities drawn on this fit: the first iteration's bound along a path θ(t).
             first_m = history.indices_of("m_step")[0]
-            chart_col.plotly_chart(
-                figures.bound_path_figure(history, first_m, lecture=lecture,
-                                          curves=fitting.bound_curves(selection.X, options, history, first_m)),
-                key="theory_bound_path", config=pagekit.PLOT_CONFIG)
+            try:
+                bound_figure = figures.bound_path_figure(
+                    history, first_m, lecture=lecture, curves=fitting.bound_curves(selection.X, options, history, first_m))
+            except ValueError as singular:  # a collapsed component: nothing to draw, say why
+                bound_figure = figures.bound_path_figure(history, first_m, lecture=lecture, unavailable=str(singular))
+            chart_col.plotly_chart(bound_figure, key="theory_bound_path", config=pagekit.PLOT_CONFIG)
             chart_col.caption("The first iteration of this fit. The bound (dashed) touches the log-likelihood at "
                               "t = 0, where the E-step made q the posterior; the M-step moves θ to the bound's "
                               "highest point, t = 1; the log-likelihood there lies above the bound by "

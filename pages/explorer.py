@@ -96,7 +96,10 @@ def _bound_panel(history, index: int):
         return figures.bound_path_figure(history, index, lecture=lecture,
                                          unavailable="A saved fit holds a sample of its rows: the bound along θ "
                                                      "is a sum over every row.")
-    curves = None if m_index is None else fitting.bound_curves(selection.X, options, history, m_index)
+    try:
+        curves = None if m_index is None else fitting.bound_curves(selection.X, options, history, m_index)
+    except ValueError as singular:  # a collapsed component: the likelihood is unbounded, no path to draw
+        return figures.bound_path_figure(history, index, lecture=lecture, unavailable=str(singular))
     return figures.bound_path_figure(history, index, lecture=lecture, curves=curves)
 
 

@@ -266,3 +266,14 @@ def test_the_collapse_difference_note_counts_what_k_means_and_em_do():
     assert sorted(kmeans)[0] == 14 and sorted(em)[0] == 5
     assert "(14 points)" in compare.DIFFERENCE_NOTES["collapse"]
     assert np.allclose(h.final.means[em.argmin()], [3.5, 3.0], atol=1e-6)
+
+
+def test_the_bound_panel_explains_a_collapsed_step_instead_of_failing():
+    at = _run({"data": "collapse", "reg": "0.0"})
+    free = em_core.fit_history(dataset_matrix("collapse"), 3, seed=0, reg_covar=0.0)
+    at.session_state["panel"] = "Bound along θ"
+    at.session_state["step"] = len(free) - 1
+    at.run()
+    assert not at.exception
+    fig = at.get("plotly_chart")[0].proto.spec
+    assert "singular" in fig and "no path to draw" in fig
