@@ -84,6 +84,17 @@ def rgba(color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha:.3g})"
 
 
+#: One marker shape per component (Plotly's symbol numbers: circle, square, diamond, triangle-up, cross,
+#: triangle-down, hexagon, pentagon, star, x), so that a picture reads in greyscale too: a point is
+#: drawn in the shape of its most responsible component, a mean in its component's shape.
+COMPONENT_SYMBOLS = (0, 1, 2, 5, 3, 6, 14, 13, 17, 4)
+
+
+def component_symbols(n_components: int) -> list[int]:
+    """One marker symbol per component (the list repeats beyond ten components)."""
+    return [COMPONENT_SYMBOLS[k % len(COMPONENT_SYMBOLS)] for k in range(n_components)]
+
+
 def component_colors(n_components: int) -> list[str]:
     """One colour per component, as ``"rgb(r,g,b)"`` strings.
 

@@ -604,3 +604,17 @@ def test_bound_path_figure_shows_the_iteration_of_the_step(hist2d):
 def test_bound_path_figure_explains_itself_outside_em(hist2d):
     fig = F.bound_path_figure(hist2d, 0)
     assert not fig.data and "E-step or M-step" in fig.layout.annotations[0].text
+
+
+def test_the_picture_does_not_rest_on_colour_alone(hist2d, view2d):
+    """Each point takes its most responsible component's shape, each mean its component's shape."""
+    from emviz.palette import component_symbols
+
+    i = _index_of(hist2d, "e_step", 2)
+    for color_mode in ("mix", "uncertainty"):
+        fig = F.step_figure(hist2d, i, view2d, color_mode=color_mode)
+        points = _trace(fig, "points")
+        expected = np.asarray(component_symbols(3))[hist2d.responsibilities(i).argmax(axis=1)]
+        np.testing.assert_array_equal(np.asarray(points.marker.symbol), expected)
+        assert [_trace(fig, f"mean {k + 1}").marker.symbol for k in range(3)] == component_symbols(3)
+    assert len(set(component_symbols(10))) == 10

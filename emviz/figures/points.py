@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .. import explain
-from ..palette import NEUTRAL, UNCERTAINTY_COLORSCALE, mix_colors
+from ..palette import NEUTRAL, UNCERTAINTY_COLORSCALE, component_symbols, mix_colors
 
 #: Fraction of displayed points ringed after an E-step (largest responsibility change).
 CHANGED_FRACTION = 0.05
@@ -60,15 +60,20 @@ def payload(row_ids: np.ndarray, resp: np.ndarray, uncertainty: bool = False) ->
 
 
 def marker(resp, colors, color_mode: str, size: float, opacity: float, K: int) -> dict:
-    """Points in the responsibility-weighted mix of the component colours, or by ``1 - max γ``."""
+    """Points in the responsibility-weighted mix of the component colours, or by ``1 - max γ``.
+
+    Either way each point takes the shape of its most responsible component
+    (``palette.component_symbols``), so the picture does not rest on colour alone.
+    """
+    symbols = np.asarray(component_symbols(K), dtype=np.int8)[np.asarray(resp).argmax(axis=1)]
     if color_mode == "mix":
-        return dict(color=mix_colors(resp, colors), size=size, opacity=opacity, line=dict(width=0))
+        return dict(color=mix_colors(resp, colors), size=size, opacity=opacity, line=dict(width=0), symbol=symbols)
     if color_mode == "uncertainty":
         # A fixed colour range (0 up to the most uncertain possible, 1 - 1/K)
         # keeps the colour bar from rescaling between steps.
         return dict(color=1.0 - resp.max(axis=1), colorscale=UNCERTAINTY_COLORSCALE, cmin=0.0,
                     cmax=(1.0 - 1.0 / K) if K > 1 else 1.0, showscale=True, size=size, opacity=opacity,
-                    line=dict(width=0),
+                    line=dict(width=0), symbol=symbols,
                     colorbar=dict(title=dict(text="1 − max γ"), thickness=14, len=0.75, x=1.01))
     raise ValueError(f"color_mode must be 'mix' or 'uncertainty'; got {color_mode!r}.")
 

@@ -17,7 +17,7 @@ import em_core
 
 from .. import explain
 from ..ellipse_levels import ELLIPSE_LEVELS, level_masses
-from ..palette import component_colors
+from ..palette import component_colors, component_symbols
 from . import points
 from .style import GL_THRESHOLD, GRID, Scene, Style, base_layout, note_margin, subsample_note, weight_factor, \
     weight_opacity
@@ -165,7 +165,7 @@ class ScatterScene:
                 name, label = f"mean {k + 1}", f"μ{k + 1}"
                 hover = (f"μ{k + 1} = (%{{x:.4g}}, %{{y:.4g}})<br>π{k + 1} = {step.weights[k]:.3f}"
                          f"<br>N{k + 1} = {step.counts[k]:,.1f}<extra></extra>")
-                symbol = "diamond"
+                symbol = component_symbols(K)[k]  # the shape of its points: the legend reads in greyscale
             traces.append(dict(
                 type="scatter", name=name, x=[float(means2[k, 0])], y=[float(means2[k, 1])],
                 mode="markers+text", text=[label], textposition="top center",
