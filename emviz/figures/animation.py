@@ -93,7 +93,7 @@ def animation_figure(history, view: View, *, levels=None, level_kind: str = DEFA
     first = None
     before: list[str] = []
     for i in range(len(history)):
-        scene = drawer.scene(i, None, False)
+        scene = drawer.scene(i)
         annotations = scene.annotations(style)
         if first is None:
             first = (scene, annotations)

@@ -86,7 +86,7 @@ class HistogramScene:
     style: Style
     x_title: str
 
-    def scene(self, index: int, selected_row: int | None, with_selected: bool) -> Scene:
+    def scene(self, index: int, selected_row: int | None = None) -> Scene:
         history, setup, style = self.history, self.setup, self.style
         step = history[index]
         K = history.n_components
@@ -117,7 +117,7 @@ class HistogramScene:
             hovertemplate="<b>row %{customdata[0]:d}</b><br>responsibilities changed by %{customdata[1]:.2f}"
                           "<extra></extra>",
             meta=dict(role="changed points", count=int(picked.size))))
-        if with_selected:
+        if selected_row is not None:
             coords = np.column_stack([self.view.coordinates[:, 0], setup.rug_y])
             traces.append(points.selected_trace(history, index, coords, selected_row, style, K, colors,
                                                 (self.x_title,)))

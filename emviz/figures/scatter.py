@@ -90,7 +90,7 @@ class ScatterScene:
     style: Style
     axis_titles: tuple
 
-    def scene(self, index: int, selected_row: int | None, with_selected: bool) -> Scene:
+    def scene(self, index: int, selected_row: int | None = None) -> Scene:
         history, view, style, levels = self.history, self.view, self.style, self.levels
         step = history[index]
         K = history.n_components
@@ -175,7 +175,7 @@ class ScatterScene:
                 legendgroup=f"component {k + 1}", showlegend=True, hovertemplate=hover,
                 meta=dict(role="mean", component=k)))
 
-        if with_selected:
+        if selected_row is not None:
             traces.append(points.selected_trace(history, index, view.coordinates, selected_row, style, K, colors,
                                                 self.axis_titles))
         extra = [subsample_note(n_shown, history.n_samples, style)] if self.rows is not None else []

@@ -25,8 +25,8 @@ def scene_for(history, view: View, *, levels=None, level_kind: str = DEFAULT_LEV
     """The scene that draws every step of ``history`` in ``view``.
 
     Returns a :class:`.histogram.HistogramScene` for a 1-D view, else a
-    :class:`.scatter.ScatterScene`; both offer ``scene(index, selected_row,
-    with_selected) -> Scene`` and ``layout(title, annotations) -> dict``.
+    :class:`.scatter.ScatterScene`; both offer ``scene(index, selected_row=None)
+    -> Scene`` (a ringed row adds its trace) and ``layout(title, annotations) -> dict``.
     ``levels``/``level_kind`` only matter in 2-D, ``bins`` only in 1-D.
     """
     style = style_for(lecture)
@@ -60,7 +60,7 @@ def step_picture(history, index: int, view: View, *, levels=None, level_kind: st
     selected = check_selected(selected_row, history.n_samples)
     drawer = scene_for(history, view, levels=levels, level_kind=level_kind, color_mode=color_mode, rows=rows,
                        lecture=lecture, column_names=column_names, bins=bins)
-    scene = drawer.scene(index, selected, selected is not None)
+    scene = drawer.scene(index, selected)
     extra_note = overlay_note(history, index, view, overlays)
     if extra_note:
         scene = replace(scene, note=f"{scene.note}<br>{extra_note}")
