@@ -458,7 +458,7 @@ def test_animation_frames_carry_only_what_changes_and_merge_to_every_step(hist2d
             assert "points" in sent and not sent & {"ellipse", "component density", "mixture density"}
         if i > 1 and history[i].kind == "m_step":
             assert "points" not in sent and sent & {"ellipse", "component density"}
-        expected = _plain(go.Figure(drawer.scene(i, None, False).traces).to_plotly_json()["data"])
+        expected = _plain(go.Figure(drawer.scene(i).traces).to_plotly_json()["data"])
         for got, want in zip(traces, expected):
             assert got["name"] == want["name"]
             for key in ("x", "y"):
