@@ -27,3 +27,18 @@ def open_page(page: str, dataset: str, **state) -> AppTest:
     assert not at.exception, [e.message for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     return at
+
+
+def run_app(query: dict | None = None, session: dict | None = None) -> AppTest:
+    """The explorer (the navigation's start page) with these link parameters and session values, run once.
+
+    Fails the test on an exception.
+    """
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import em_core
 from emviz.settings import decode_means, encode_means
-from pagetest import APP
+from pagetest import APP, run_app
 from streamlit.testing.v1 import AppTest
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
@@ -31,15 +31,6 @@ def test_malformed_means_are_refused_with_a_reason(text, reason):
         decode_means(text, 3, 2)
 
 
-def _run(query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def _init_step_means(at: AppTest) -> np.ndarray:
     from emviz import fitting, ui
 
@@ -52,7 +43,7 @@ def _init_step_means(at: AppTest) -> np.ndarray:
 
 def test_a_link_with_placed_means_starts_em_exactly_there():
     placed = ((-1.5, 2.0), (-1.4, 2.1), (-1.6, 1.9))  # all three inside one ear: the bad start
-    at = _run({"init": "placed", "means": encode_means(placed)})
+    at = run_app({"init": "placed", "means": encode_means(placed)})
     assert at.session_state["placed_means"] == placed
     means, history = _init_step_means(at)
     np.testing.assert_array_equal(means, np.asarray(placed))
@@ -68,7 +59,7 @@ def test_a_link_with_placed_means_starts_em_exactly_there():
 
 
 def test_the_table_starts_from_the_k_means_plus_plus_seeds_and_keeps_what_was_typed():
-    at = _run({"init": "placed"})
+    at = run_app({"init": "placed"})
     table = at.session_state["placed_means"]
     assert len(table) == 3
     suggested = em_core.kmeans_plusplus(np.asarray(_init_step_means(at)[1].X), 3, np.random.default_rng(0))
@@ -76,7 +67,7 @@ def test_the_table_starts_from_the_k_means_plus_plus_seeds_and_keeps_what_was_ty
 
 
 def test_a_malformed_link_keeps_the_suggestion_and_says_why():
-    at = _run({"init": "placed", "means": "1,2;oops"})
+    at = run_app({"init": "placed", "means": "1,2;oops"})
     assert not at.exception
     assert any("Placed means" in w.value and "not numbers" in w.value for w in at.warning)
     assert len(at.session_state["placed_means"]) == 3

@@ -8,8 +8,6 @@ wrong number, and links whose values the widgets cannot show.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -21,8 +19,7 @@ from emviz import explain, figures, theory
 from emviz.datasets import DATASETS, load_dataset
 from emviz.settings import SETTINGS, parse_link_value
 from emviz.ui import dataset_matrix
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from pagetest import APP, run_app
 
 
 def _mouse() -> np.ndarray:
@@ -143,17 +140,8 @@ def test_a_link_sets_exactly_the_values_its_widget_offers(data):
             parse_link_value(setting, str(outside))
 
 
-def _run(query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def test_out_of_range_link_values_keep_the_defaults_and_say_so():
-    at = _run({"k": "5000", "iter": "5000", "ninit": "50"})
+    at = run_app({"k": "5000", "iter": "5000", "ninit": "50"})
     assert at.sidebar.slider(key="w_n_components").value == DATASETS["mouse"].default_k
     assert at.session_state["max_iter"] == 100 and at.session_state["n_init"] == 1
     warnings = " ".join(w.value for w in at.warning).replace("\\", "")
@@ -162,11 +150,11 @@ def test_out_of_range_link_values_keep_the_defaults_and_say_so():
 
 
 def test_a_link_value_the_slider_lacks_is_never_silently_replaced():
-    at = _run({"reg": "0.5"})
+    at = run_app({"reg": "0.5"})
     assert at.session_state["reg_covar"] == 1e-6, "the default, not the slider's fallback 0"
     # Markdown source: the link's text is escaped (0\.5) before it is shown.
     assert any("reg_covar" in w.value and "0.5" in w.value.replace("\\", "") for w in at.warning)
-    spelled = _run({"reg": "0.000001", "tol": "0"})
+    spelled = run_app({"reg": "0.000001", "tol": "0"})
     assert spelled.session_state["reg_covar"] == 1e-6 and spelled.session_state["tol"] == 0.0
     assert not spelled.warning
 
@@ -229,7 +217,7 @@ def test_the_collapse_data_set_runs_away_without_regularisation_and_its_note_say
 
 
 def test_the_explorer_shows_the_regularised_start_beside_a_collapse():
-    at = _run({"data": "collapse", "reg": "0.0"})
+    at = run_app({"data": "collapse", "reg": "0.0"})
     assert not at.warning, [w.value for w in at.warning]
     at.toggle(key="show_regularised").set_value(True).run()
     assert not at.exception
@@ -237,7 +225,7 @@ def test_the_explorer_shows_the_regularised_start_beside_a_collapse():
     assert finals["Final log-likelihood, reg_covar = 1e-06"] == "-1,051.8"
     assert float(finals["Final log-likelihood, reg_covar = 0"].replace(",", "")) > 2_500
     # Not offered where nothing collapses.
-    calm = _run({"data": "mouse"})
+    calm = run_app({"data": "mouse"})
     assert not [t for t in calm.toggle if t.key == "show_regularised"]
 
 
@@ -269,7 +257,7 @@ def test_the_collapse_difference_note_counts_what_k_means_and_em_do():
 
 
 def test_the_bound_panel_explains_a_collapsed_step_instead_of_failing():
-    at = _run({"data": "collapse", "reg": "0.0"})
+    at = run_app({"data": "collapse", "reg": "0.0"})
     free = em_core.fit_history(dataset_matrix("collapse"), 3, seed=0, reg_covar=0.0)
     at.session_state["panel"] = "Bound along θ"
     at.session_state["step"] = len(free) - 1

@@ -52,22 +52,23 @@ def phone(browser):
     ctx.close()
 
 
-@pytest.fixture
-def at_desktop(desktop):
-    page = desktop.new_page()
+def _watched_page(context):
+    """A new page of ``context`` that collects uncaught errors in ``page.console_errors``; closed after the test."""
+    page = context.new_page()
     page.console_errors = []
     page.on("pageerror", lambda exc: page.console_errors.append(f"uncaught: {exc}"))
     yield page
     page.close()
+
+
+@pytest.fixture
+def at_desktop(desktop):
+    yield from _watched_page(desktop)
 
 
 @pytest.fixture
 def at_phone(phone):
-    page = phone.new_page()
-    page.console_errors = []
-    page.on("pageerror", lambda exc: page.console_errors.append(f"uncaught: {exc}"))
-    yield page
-    page.close()
+    yield from _watched_page(phone)
 
 
 # ---------------------------------------------------------------------------------------------
