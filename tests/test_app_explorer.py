@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,19 +10,11 @@ from streamlit.testing.v1 import AppTest
 from emviz import fitting
 from emviz.datasets import DATASETS, load_dataset
 from emviz.fitting import INIT_LABELS
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from pagetest import APP, run_app
 
 
 def _run(session=None, query=None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in (session or {}).items():
-        at.session_state[key] = value
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_app(query, session)
 
 
 def _stepper(at: AppTest) -> dict:
