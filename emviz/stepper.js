@@ -252,12 +252,12 @@ class Stepper {
       this.show(this.current); // the step we were waiting for has arrived, or the theme changed
     }
     evict(this.fit, this.current, data.max_frames);
-    clearTimeout(this.pullTimer);
-    if (data.complete === false && Object.keys(data.frames || {}).length > 0) {
-      // More steps are wanted around here than this run had time or room for: ask for them when
-      // the page is idle (a click in between asks anyway); at once after a first visit's first chart.
-      this.pullTimer = setTimeout(() => this.report(), firstFrames ? 30 : 300);
-    }
+    // More steps are wanted around here than this run had time or room for: ask for them once the
+    // chart shows the current step and the page is idle (a click in between asks anyway); soon after
+    // a first visit's first chart, which came with only the steps around it.
+    this.pullWanted = data.complete === false && Object.keys(data.frames || {}).length > 0;
+    this.pullDelay = firstFrames ? 100 : 300;
+    this.schedulePull();
     if (!this.fit.frames.has(this.current)) {
       // Still missing (it did not fit this run's budget, or its pool entries went with an evicted
       // step): say again what we hold, once per distinct answer, and the next run sends it.
@@ -299,7 +299,15 @@ class Stepper {
     this.report();
   }
 
+  schedulePull() {
+    clearTimeout(this.pullTimer);
+    // Not while the first chart still waits for plotly.js: the rest of the window would compete with it.
+    if (!this.pullWanted || this.drawnStep !== this.current) return;
+    this.pullTimer = setTimeout(() => this.report(), this.pullDelay);
+  }
+
   report() {
+    this.pullWanted = false;
     clearTimeout(this.pullTimer);
     clearTimeout(this.reportTimer);
     this.reportTimer = null;
@@ -383,6 +391,8 @@ class Stepper {
       const first = !this.chart.classList.contains("js-plotly-plot");
       Plotly.react(this.chart, data, layout, config).then(() => {
         this.chart.setAttribute("data-step", String(index));
+        this.drawnStep = index;
+        this.schedulePull();
       });
       if (first) this.chart.on("plotly_click", (event) => this.pick(event));
     };
