@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import types
 
 import dask
 import dask.array as da
@@ -174,21 +175,19 @@ def _peak_rss_while(fn):
 
 
 def _local_cluster():
-    """Two worker processes. Starting them is the machine's business, not em_core's: on a loaded
-    machine a worker can miss its start-up deadline, so a failed start is tried once more."""
+    """Two worker processes, with time to start on a loaded machine."""
     from distributed import LocalCluster
 
-    options = dict(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="2GiB",
-                   timeout=120, death_timeout=120)
-    try:
-        return LocalCluster(**options)
-    except (RuntimeError, TimeoutError, OSError):
-        return LocalCluster(**options)
+    return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                        memory_limit="2GiB", timeout=120, death_timeout=120)
 
 
-def test_a_local_cluster_fits_rows_the_driver_never_holds():
+def test_a_local_cluster_fits_rows_the_driver_never_holds(monkeypatch):
     from distributed import Client
 
+    # Worker processes are spawned, and a spawned process first re-runs the parent's __main__. After
+    # the AppTest tests in this process that is app.py (a Streamlit script): give the workers an empty one.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     with _local_cluster() as cluster, Client(cluster) as client, dask.config.set(scheduler=client.get):
         X = da.random.default_rng(12).normal(size=(ROWS, COLUMNS), chunks=(200_000, COLUMNS))
         start = dict(weights_init=[0.5, 0.5], means_init=[[-1.0] * COLUMNS, [1.0] * COLUMNS],
