@@ -57,9 +57,9 @@ BUILD_BUDGET_S = 0.15
 # A first screen only needs the current step and the next: the browser asks for the rest while idle.
 FIRST_BUILD_BUDGET_S = 0.03
 # Steps sent to a browser that holds none of the fit yet (a new visitor, a new fit): the current step
-# and its neighbours (two ahead, one back), plus the first and last steps for the First and Last
-# buttons, so that the first chart is not held up by steps nobody has asked to see yet.
-FIRST_WINDOW = 4
+# and the next, plus the first and last steps for the First and Last buttons, so that the first chart
+# is not held up by steps nobody has asked to see yet (the browser asks for them once it is drawn).
+FIRST_WINDOW = 2
 # Steps the browser keeps per fit; the farthest from the current one are dropped first.
 MAX_CLIENT_FRAMES = 400
 # Server-side memory per figure set (characters of JSON); least recently used steps go first.
