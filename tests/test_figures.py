@@ -618,3 +618,14 @@ def test_the_picture_does_not_rest_on_colour_alone(hist2d, view2d):
         np.testing.assert_array_equal(np.asarray(points.marker.symbol), expected)
         assert [_trace(fig, f"mean {k + 1}").marker.symbol for k in range(3)] == component_symbols(3)
     assert len(set(component_symbols(10))) == 10
+
+
+def test_thousands_of_webgl_points_keep_one_shape_and_the_means_keep_theirs():
+    from emviz.palette import component_symbols
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(c, 1.0, (1100, 2)) for c in ((-4, 0), (4, 0))])
+    h = em_core.fit_history(X, 2, seed=0, max_iter=2)
+    fig = F.step_figure(h, -1, F.make_view(h))
+    assert _trace(fig, "points").type == "scattergl" and _trace(fig, "points").marker.symbol == 0
+    assert [_trace(fig, f"mean {k + 1}").marker.symbol for k in range(2)] == component_symbols(2)

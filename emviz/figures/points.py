@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import explain
 from ..palette import NEUTRAL, UNCERTAINTY_COLORSCALE, component_symbols, mix_colors
+from .style import GL_THRESHOLD
 
 #: Fraction of displayed points ringed after an E-step (largest responsibility change).
 CHANGED_FRACTION = 0.05
@@ -62,10 +63,16 @@ def payload(row_ids: np.ndarray, resp: np.ndarray, uncertainty: bool = False) ->
 def marker(resp, colors, color_mode: str, size: float, opacity: float, K: int) -> dict:
     """Points in the responsibility-weighted mix of the component colours, or by ``1 - max γ``.
 
-    Either way each point takes the shape of its most responsible component
-    (``palette.component_symbols``), so the picture does not rest on colour alone.
+    Either way, up to ``GL_THRESHOLD`` points, each point takes the shape of its most
+    responsible component (``palette.component_symbols``), so the picture does not rest
+    on colour alone. Beyond that the points are drawn with WebGL, where a shape per
+    point costs every step a redraw of thousands of sprites and is too small to read:
+    the means keep their shapes and labels there.
     """
-    symbols = np.asarray(component_symbols(K), dtype=np.int8)[np.asarray(resp).argmax(axis=1)]
+    resp = np.asarray(resp)
+    symbols = 0
+    if resp.shape[0] <= GL_THRESHOLD:
+        symbols = np.asarray(component_symbols(K), dtype=np.int8)[resp.argmax(axis=1)]
     if color_mode == "mix":
         return dict(color=mix_colors(resp, colors), size=size, opacity=opacity, line=dict(width=0), symbol=symbols)
     if color_mode == "uncertainty":
