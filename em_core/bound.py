@@ -14,9 +14,8 @@ peaks at t = 1 when the M-step maximises it exactly (``reg_covar = 0``).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
-from .gaussian import covariance_factors, expand_covariances, log_gaussian
+from .gaussian import covariance_factors, expand_covariances, log_gaussian, logsumexp
 
 __all__ = ["bound_along_path", "parameters_along_path"]
 

@@ -10,10 +10,9 @@ for the covariance type) attributes, such as an :class:`em_core.Step`.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 from .geometry import project_mixture
-from .gaussian import centred, covariance_factors, log_joint
+from .gaussian import centred, covariance_factors, log_joint, logsumexp
 
 __all__ = ["component_log_densities_1d", "mixture_log_density_1d", "mixture_log_density_grid", "posterior_grid"]
 

@@ -245,6 +245,17 @@ def normalise_log_joint(log_joint_kn: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return resp, log_joint_kn, log_total + peak
 
 
+def logsumexp(a, **kwargs):
+    """``scipy.special.logsumexp``, imported when first needed.
+
+    scipy.special costs up to a second to import, and the explorer's first screen
+    (a 2-D step without density maps or the bound along θ) needs none of it.
+    """
+    from scipy.special import logsumexp as scipy_logsumexp
+
+    return scipy_logsumexp(a, **kwargs)
+
+
 def log_gaussian(X: np.ndarray, means: np.ndarray, factors: CovarianceFactors) -> np.ndarray:
     """Log-density ``log N(x_n | mu_k, Sigma_k)`` for every row and component.
 

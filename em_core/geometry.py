@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from scipy import special
 
 from .gaussian import expand_covariances
 
 
 def mass_for_sigma(n_sigma: float) -> float:
     """Probability mass within ``n_sigma`` standard deviations of a 1-D Gaussian (0.6827 for 1)."""
-    return float(special.erf(n_sigma / np.sqrt(2.0)))
+    return math.erf(n_sigma / math.sqrt(2.0))
 
 
 def chi2_radius(mass: float) -> float:

@@ -274,3 +274,16 @@ def test_convergence_with_tol():
     assert abs(history.final.log_likelihood - history[-2].log_likelihood) / X.shape[0] < 1e-8
     before = history[history.indices_of("m_step")[-2]]
     assert abs(before.log_likelihood - history[before.index - 1].log_likelihood) / X.shape[0] >= 1e-8
+
+
+def test_the_explorers_imports_need_no_scipy():
+    """scipy costs up to a second at start-up; the explorer's first screen needs none of it (imported when used)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, em_core, emviz.figures, emviz.ui, emviz.pagekit, emviz.stepper, emviz.explain; "
+            "print(sorted(m for m in ('scipy.special', 'scipy.optimize', 'scipy.stats', 'sklearn') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
