@@ -53,6 +53,17 @@ class _Statistics:
     scatter_shift: np.ndarray  # (K, d, d) sum_n gamma_nk (x_n - c_k)(x_n - c_k)^T
     entropy: float  # -sum gamma log gamma
 
+    def data_variance(self) -> float:
+        """The data's mean column variance, read off the statistics without a pass over the data.
+
+        Every row's responsibilities sum to 1, so the components' moments add up to
+        the data's own: its mean, and its scatter about that mean.
+        """
+        n = self.counts.sum()
+        mean = (self.counts[:, None] * self.shift + self.sum_diff).sum(axis=0) / n
+        total = self.scatter_about(np.broadcast_to(mean, self.shift.shape)).sum(axis=0)
+        return float(np.trace(total) / (n * mean.size))
+
     def scatter_about(self, centres: np.ndarray) -> np.ndarray:
         """``sum_n gamma_nk (x_n - m_k)(x_n - m_k)^T`` for arbitrary centres ``m_k`` (exact algebra)."""
         delta = centres - self.shift

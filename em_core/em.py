@@ -157,12 +157,15 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
                    fixed_variance=fixed_variance, equal_weights=bool(equal_weights))
 
     # A variance this far below the data's own is a component collapsing onto a point (or duplicated
-    # points): the likelihood's singularity. One pass over the data, for its mean variance.
-    collapse_floor = _COLLAPSE_BELOW * float(
-        _data_covariances(rows, data_mean(rows), "spherical", 1, 0.0)[1][0])
+    # points): the likelihood's singularity. The data's variance comes from the first M-step's
+    # statistics (any responsibilities give it), so it costs no pass over the data.
+    collapse_floor = None
 
     def m_step(stats, previous_means, previous_covariances):
         """The M-step, then the fixed parts of the model put back (σ²I, 1/K) where asked."""
+        nonlocal collapse_floor
+        if collapse_floor is None:
+            collapse_floor = _COLLAPSE_BELOW * stats.data_variance()
         return _constrained(_m_step(stats, previous_means, previous_covariances, covariance_type, reg_covar, n,
                                     collapse_floor), fixed, equal_weights)
 

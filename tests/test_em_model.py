@@ -287,3 +287,15 @@ def test_the_explorers_imports_need_no_scipy():
                           cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("spec", [("uniform", None), ("random", 12345)])
+def test_any_responsibilities_give_the_datas_variance(spec):
+    """The collapse floor's data variance is read off the statistics: it must be the data's own."""
+    from em_core._rows import as_rows
+    from em_core._steps import _statistics_of
+
+    X = np.random.default_rng(4).normal([1.0, 50.0, -3.0], [2.0, 0.5, 7.0], (700, 3))
+    shift = np.random.default_rng(5).normal(size=(4, 3))
+    stats = _statistics_of(as_rows(X, 4), spec, shift)
+    assert stats.data_variance() == pytest.approx(X.var(axis=0).mean(), rel=1e-10)
