@@ -84,8 +84,8 @@ def posterior_map(history, index: int, view: View) -> np.ndarray:
     if step.is_kmeans:
         means2, _ = view.project_step(step, history.covariance_type)
         gx, gy = np.meshgrid(xs, ys)
-        d2 = (gx[..., None] - means2[:, 0]) ** 2 + (gy[..., None] - means2[:, 1]) ** 2
-        weights = np.eye(history.n_components)[d2.argmin(axis=-1)]
+        labels, _ = em_core.nearest_centroid(np.column_stack([gx.ravel(), gy.ravel()]), means2)
+        weights = np.eye(history.n_components)[labels].reshape(gx.shape + (history.n_components,))
     else:
         weights = em_core.posterior_grid(step, history.covariance_type, xs, ys, view.projection, view.centre)
     colours = np.array([to_rgb(c) for c in component_colors(history.n_components)], dtype=float)
