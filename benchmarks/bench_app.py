@@ -306,6 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     received: dict[str, list[int]] = {}
     info: dict[str, str] = {}
 
+    def next_in_turns(app_page, bare_page, n: str) -> None:
+        """Next clicked on the app and the bare page in turns; the times and how often each chart remounted."""
+        clicks = bench.clicks_in_turns({"app": app_page, "bare": bare_page}, {"app": "First"})
+        raw[f"app_next_{n}"], raw[f"bare_next_{n}"] = clicks["app"], clicks["bare"]
+        info[f"remounts_{n}"] = app_page.evaluate("() => window.__bench.remounts")
+        info[f"bare_remounts_{n}"] = bare_page.evaluate("() => window.__bench.remounts")
+
     def record(times: dict[str, list[tuple[float, int]]]) -> None:
         for name, values in times.items():
             raw[name] = [ms for ms, _ in values]
@@ -351,10 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             progress("Next at N=490, app and bare page in turns")
             app_ctx, app_page, _ = bench.open(app_url)
             bare_ctx, bare_page, _ = bench.open(bare_490)
-            clicks = bench.clicks_in_turns({"app": app_page, "bare": bare_page}, {"app": "First"})
-            raw["app_next_490"], raw["bare_next_490"] = clicks["app"], clicks["bare"]
-            info["remounts_490"] = app_page.evaluate("() => window.__bench.remounts")
-            info["bare_remounts_490"] = bare_page.evaluate("() => window.__bench.remounts")
+            next_in_turns(app_page, bare_page, "490")
             app_ctx.close()
             bare_ctx.close()
 
@@ -378,10 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             record({"bare_first_10000": bench.first_charts({"bare": bare_10k})["bare"]})
             progress("Next at N=10^4, app and bare page in turns")
             bare_ctx, bare_page, _ = bench.open(bare_10k)
-            clicks = bench.clicks_in_turns({"app": page, "bare": bare_page}, {"app": "First"})
-            raw["app_next_10000"], raw["bare_next_10000"] = clicks["app"], clicks["bare"]
-            info["remounts_10000"] = page.evaluate("() => window.__bench.remounts")
-            info["bare_remounts_10000"] = bare_page.evaluate("() => window.__bench.remounts")
+            next_in_turns(page, bare_page, "10000")
             context.close()
             bare_ctx.close()
         finally:
