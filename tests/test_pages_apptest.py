@@ -26,7 +26,6 @@ CHOOSE_K = "pages/3_Choose_K.py"
 SKLEARN = "pages/4_Check_against_scikit-learn.py"
 THEORY = "pages/5_Theory.py"
 ALL_DATA = list(DATASETS)
-DATASET_X = {key: (lambda key=key: dataset_matrix(key)) for key in DATASETS}
 
 
 def charts(at: AppTest) -> int:
@@ -174,7 +173,7 @@ def test_covariance_types_side_by_side(dataset):
     assert charts(at) == 4
     texts = " ".join(m.value for m in at.markdown)
     for covariance_type in ("full", "tied", "diag", "spherical"):
-        h = em_core.fit_history(DATASET_X[dataset](), DATASETS[dataset].default_k, covariance_type=covariance_type,
+        h = em_core.fit_history(dataset_matrix(dataset), DATASETS[dataset].default_k, covariance_type=covariance_type,
                                 seed=0)
         p = em_core.n_parameters(h.n_components, h.n_features, covariance_type)
         bic = -2 * h.final.log_likelihood + p * np.log(h.n_samples)

@@ -16,22 +16,17 @@ from streamlit.testing.v1 import AppTest
 
 import em_core
 from emviz import explain, figures, theory
-from emviz.datasets import DATASETS, load_dataset
+from emviz.datasets import DATASETS
 from emviz.settings import SETTINGS, parse_link_value
 from emviz.ui import dataset_matrix
 from pagetest import APP, run_app
-
-
-def _mouse() -> np.ndarray:
-    info = DATASETS["mouse"]
-    return load_dataset("mouse")[list(info.feature_columns)].to_numpy(dtype=float)
 
 
 # --------------------------------------------------------------------------- monotonicity
 @pytest.fixture(scope="module")
 def regularised_run():
     """The issue's example: mouse, K = 3, tied, seed 0, reg_covar = 0.1 lowers the likelihood every iteration."""
-    return em_core.fit_history(_mouse(), 3, covariance_type="tied", seed=0, reg_covar=0.1)
+    return em_core.fit_history(dataset_matrix("mouse"), 3, covariance_type="tied", seed=0, reg_covar=0.1)
 
 
 def test_a_regularised_m_step_can_lower_the_log_likelihood(regularised_run):
@@ -41,7 +36,7 @@ def test_a_regularised_m_step_can_lower_the_log_likelihood(regularised_run):
     assert np.all(changes < 0) and changes.min() == pytest.approx(-3.82, abs=0.005)
     assert explain.likelihood_decreases(h) == m_steps
     # The same start without regularisation climbs, as the theory says it must.
-    unregularised = em_core.fit_history(_mouse(), 3, covariance_type="tied", seed=0, reg_covar=0.0)
+    unregularised = em_core.fit_history(dataset_matrix("mouse"), 3, covariance_type="tied", seed=0, reg_covar=0.0)
     assert explain.likelihood_decreases(unregularised) == []
 
 
@@ -184,7 +179,7 @@ def test_the_theory_page_demonstrates_a_regularised_decrease():
     state = at.session_state
     assert (state["dataset"], state["n_components"], state["covariance_type"], state["seed"],
             state["reg_covar"]) == ("mouse", 3, "tied", 0, 0.1)
-    h = em_core.fit_history(_mouse(), 3, covariance_type="tied", seed=0, reg_covar=0.1)
+    h = em_core.fit_history(dataset_matrix("mouse"), 3, covariance_type="tied", seed=0, reg_covar=0.1)
     assert state["step"] == h.indices_of("m_step")[0]  # the explorer opened at the first M-step
 
 
