@@ -40,6 +40,16 @@ class GaussianMixtureModel:
         In scikit-learn's shape for ``covariance_type``.
     covariance_type : str
         ``"full"``, ``"tied"``, ``"diag"`` or ``"spherical"``.
+
+    Attributes
+    ----------
+    weights, means, covariances : numpy.ndarray
+        Float64 copies of the parameters. The covariance factors every method
+        uses are computed from them once, here: for other parameters make a
+        new model rather than assigning to these.
+    covariance_type : str
+    n_components, n_features : int
+        K and d, the shape of ``means``.
     """
 
     def __init__(self, weights, means, covariances, covariance_type: str = "full"):
@@ -47,15 +57,8 @@ class GaussianMixtureModel:
         self.weights = np.array(weights, dtype=float)
         self.means = np.array(means, dtype=float)
         self.covariances = np.array(covariances, dtype=float)
-        self._factors = covariance_factors(self.covariances, covariance_type, self.means.shape[1])
-
-    @property
-    def n_components(self) -> int:
-        return self.means.shape[0]
-
-    @property
-    def n_features(self) -> int:
-        return self.means.shape[1]
+        self.n_components, self.n_features = self.means.shape
+        self._factors = covariance_factors(self.covariances, covariance_type, self.n_features)
 
     def _check_X(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=float)
