@@ -113,12 +113,10 @@ def load_csv(
     header keep their first fields; rows with fewer get NaN for the rest; both
     are named in a message.
     """
-    if max_rows < 1:
-        raise ValueError(f"max_rows must be at least 1, got {max_rows}")
+    cap = RowCap(max_rows, seed)  # before reading: it refuses a cap below 1
     decoded = to_text(data, filename)
     dialect = detect(decoded.text)
-    body = read_body(dialect, RowCap(max_rows, seed),
-                     lambda first, sample: _header_and_decimal(first, sample, dialect.delimiter))
+    body = read_body(dialect, cap, lambda first, sample: _header_and_decimal(first, sample, dialect.delimiter))
     rows = tidy(body)
     notes = [*decoded.notes, *body.dialect.notes, *rows.notes]
     if body.sampled:

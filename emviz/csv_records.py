@@ -38,10 +38,22 @@ Decide = Callable[[list[str], list[list[str]]], tuple[bool, str]]
 
 @dataclass(frozen=True)
 class RowCap:
-    """Keep at most ``max_rows`` data records, sampled with ``seed``."""
+    """Keep at most ``max_rows`` data records, sampled with ``seed``.
+
+    Raises
+    ------
+    ValueError
+        If ``max_rows`` is less than 1.
+    """
 
     max_rows: int
     seed: int
+
+    def __post_init__(self):
+        # A cap of 0 would keep no record, and the file would then be reported
+        # as a header without data: refuse it where the cap is made.
+        if self.max_rows < 1:
+            raise ValueError(f"max_rows must be at least 1, got {self.max_rows}")
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,11 @@ def test_read_body_falls_back_to_plain_splitting_when_csv_gives_up():
     assert [n.code for n in body.dialect.notes] == ["unpaired_quotes"]
 
 
+def test_row_cap_refuses_a_cap_below_one():
+    with pytest.raises(ValueError, match="max_rows must be at least 1"):
+        csv_records.RowCap(0, 0)
+
+
 def test_read_body_of_blank_records_is_empty():
     with pytest.raises(CsvError, match="The file is empty"):
         _body(",,\n\n")
