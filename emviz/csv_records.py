@@ -75,7 +75,7 @@ class Body:
     n_body : int
         Data records in the whole file.
     sampled : bool
-        Whether ``records`` is a sample of them.
+        Whether ``records`` is a sample of them: fewer than ``n_body``.
     dialect : Dialect
         As used: quoting is off if the quotes did not pair up.
     """
@@ -86,8 +86,12 @@ class Body:
     records: list[list[str]]
     lines: list[int]
     n_body: int
-    sampled: bool
     dialect: Dialect
+
+    @property
+    def sampled(self) -> bool:
+        # Read off the counts rather than stored beside them, so the two cannot disagree.
+        return len(self.records) < self.n_body
 
 
 @dataclass(frozen=True)
@@ -223,7 +227,7 @@ def _gather(dialect: Dialect, cap: RowCap, decide: Decide) -> Body | None:
 
     if small:
         kept = records[skip:]
-        return Body(first, header, decimal, kept, starts[skip:], len(kept), False, dialect)
+        return Body(first, header, decimal, kept, starts[skip:], len(kept), dialect)
     n_records = len(lines) if split_lines else n_records + sum(1 for _ in stream)
     n_body = n_records - skip
     chosen = _sample(n_body, cap) + skip
@@ -231,7 +235,7 @@ def _gather(dialect: Dialect, cap: RowCap, decide: Decide) -> Body | None:
         kept, kept_lines = _split_lines([lines[i] for i in chosen], dialect.delimiter), (chosen + 1).tolist()
     else:
         kept, kept_lines = _pick(_stream_records(dialect), chosen)
-    return Body(first, header, decimal, kept, kept_lines, n_body, n_body > cap.max_rows, dialect)
+    return Body(first, header, decimal, kept, kept_lines, n_body, dialect)
 
 
 def read_body(dialect: Dialect, cap: RowCap, decide: Decide) -> Body:
