@@ -167,22 +167,20 @@ def decode(data: bytes, filename: str = "upload.csv") -> Decoded:
 
 
 def to_text(data: bytes | bytearray | memoryview | str, filename: str = "upload.csv") -> Decoded:
-    """Text of an upload, refusing files that are empty or not a CSV.
+    """Like :func:`decode`, but also takes text, and refuses files that are empty or not a CSV.
 
     Parameters
     ----------
     data : bytes-like or str
         Raw bytes, or text already decoded (reported as encoding ``"str"``).
     filename : str, optional
-
-    Returns
-    -------
-    Decoded
+        As for :func:`decode`.
 
     Raises
     ------
     CsvError
-        If the file is empty, binary, an HTML page or an Excel XML workbook.
+        Where :func:`decode` does, and if the file is empty, an HTML page or an
+        Excel XML workbook.
     """
     if isinstance(data, str):
         decoded = Decoded(data, "str")
