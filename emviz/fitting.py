@@ -7,7 +7,7 @@ and tests can count how often the core actually runs.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import streamlit as st
@@ -46,6 +46,12 @@ class FitOptions:
     n_init: int = 1
     #: The means placed by hand (``init="placed"``): K tuples of d floats.
     means_init: tuple | None = None
+    #: Means moved by hand at a step, EM continued from there (``emviz.hand_edits.Edit``, in order).
+    edits: tuple = ()
+
+#: Why a fit with ``init="placed"`` cannot run yet (every page shows it instead of a fit).
+PLACE_FIRST = ("Place all K starting means first: click on the Explorer's chart, or type them in the sidebar's "
+               "table of starting means.")
 
 
 def data_digest(X: np.ndarray) -> str:
@@ -65,8 +71,20 @@ def fit_key(X: np.ndarray, options: FitOptions) -> str:
 
 @st.cache_resource(max_entries=160, show_spinner=False)
 def _cached_fit(digest: str, _X: np.ndarray, options: FitOptions) -> em_core.History:
+    if options.edits:
+        # The run before the last edit (cached in its turn), then EM from its edited step.
+        from .hand_edits import start_after
+
+        before = _cached_fit(digest, _X, replace(options, edits=options.edits[:-1]))
+        FIT_CALLS["count"] += 1
+        return em_core.fit_history(_X, options.n_components, covariance_type=options.covariance_type, init="given",
+                                   max_iter=options.max_iter, tol=options.tol, reg_covar=options.reg_covar,
+                                   seed=options.seed, **start_after(before, options.edits[-1]))
+    if options.init == "placed" and options.means_init is None:
+        raise ValueError(PLACE_FIRST)
     FIT_CALLS["count"] += 1
     kwargs = asdict(options)
+    kwargs.pop("edits")
     if kwargs["init"] == "placed":
         # Means placed by hand: em_core's given start, with weights 1/K and the data's covariance.
         kwargs["init"] = "given"

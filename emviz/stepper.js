@@ -210,7 +210,8 @@ class Stepper {
     this.words.append(this.title, this.caption, this.flags, this.note, this.status);
     this.chart = el("div", "emviz-chart");
     body.append(this.words, this.chart);
-    this.root.append(nav, scrub, body);
+    this.hands = new Hands(this);
+    this.root.append(nav, this.hands.bar, scrub, body);
     parent.appendChild(this.root);
     this.onKey = (event) => this.key(event);
     document.addEventListener("keydown", this.onKey);
@@ -233,6 +234,7 @@ class Stepper {
     const firstFrames = this.fit.frames.size === 0;
     addFrames(this.fit, data.frames, data.pool);
     this.root.classList.toggle("emviz-lecture", !!data.lecture);
+    this.hands.accept(data);
     if (this.speed.options.length === 0) {
       for (const seconds of data.speeds) {
         const option = el("option", "", `${seconds} s per step`);
@@ -392,6 +394,7 @@ class Stepper {
       Plotly.react(this.chart, data, layout, config).then(() => {
         this.chart.setAttribute("data-step", String(index));
         this.drawnStep = index;
+        this.hands.redrawn(index);
         this.schedulePull();
       });
       if (first) this.chart.on("plotly_click", (event) => this.pick(event));
@@ -405,6 +408,7 @@ class Stepper {
   }
 
   pick(event) {
+    if (this.hands.placing || this.hands.moving) return; // a click there places or moves a mean
     for (const point of (event && event.points) || []) {
       const custom = point.customdata;
       const first = Array.isArray(custom) || ArrayBuffer.isView(custom) ? custom[0] : custom;

@@ -46,7 +46,8 @@ import streamlit.components.v1 as components_v1
 from . import explain, figures
 
 _HERE = Path(__file__).resolve().parent
-_JS = (_HERE / "stepper.js").read_text(encoding="utf-8")
+# One module for the component: the hands-on part (placing and moving means) first, then the stepper.
+_JS = "\n".join((_HERE / name).read_text(encoding="utf-8") for name in ("stepper_hands.js", "stepper.js"))
 _CSS = (_HERE / "stepper.css").read_text(encoding="utf-8")
 
 # Values this long (characters of JSON) or longer are pooled and shared between steps.
@@ -398,7 +399,9 @@ def _plotly_url() -> str:
 
 # --------------------------------------------------------------------------- the component
 def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str, config: dict,
-            lecture: bool = False, on_step: Callable | None = None, on_pick: Callable | None = None) -> None:
+            lecture: bool = False, on_step: Callable | None = None, on_pick: Callable | None = None,
+            dims: int = 2, placing: dict | None = None, on_placed: Callable | None = None,
+            on_edited: Callable | None = None) -> None:
     """Mount the stepping component: buttons, caption and chart, updated in the browser.
 
     Parameters
@@ -421,6 +424,16 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
     on_step, on_pick : callable, optional
         Called when the browser reports a step, and when a point is clicked
         (its row in ``st.session_state[key]["picked"]``).
+    dims : int
+        1 for a histogram view (a mean moves along the axis only), else 2.
+    placing : dict, optional
+        Placement mode (:func:`emviz.placed_means.placing_state`, with ``base`` in screen
+        coordinates): clicks place means; ``on_placed`` hears every change
+        (``st.session_state[key]["placed"]``).
+    on_edited : callable, optional
+        Means may be dragged at any step; called on "Continue EM from here" with
+        ``st.session_state[key]["edited"]``: ``{"id", "step", "moves": [[k, dx, dy], ...]}``,
+        the moves in screen coordinates. Without it nothing can be moved.
     """
     nav = reported(key, "nav")
     held = parse_ranges(nav.get("have")) if nav.get("id") == frames_id else set()
@@ -429,6 +442,8 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
     data = payload(store, frames_id, step, held, build_budget_s=BUILD_BUDGET_S if held else FIRST_BUILD_BUDGET_S,
                    max_steps=None if held else FIRST_WINDOW)
     data.update(id=frames_id, n=store.n_steps, step=step, seq=seq, lecture=lecture, config=config,
-                plotly_url=_plotly_url(), max_frames=MAX_CLIENT_FRAMES, speeds=list(SPEEDS))
+                plotly_url=_plotly_url(), max_frames=MAX_CLIENT_FRAMES, speeds=list(SPEEDS), dims=dims,
+                placing=placing, editable=on_edited is not None and placing is None)
     _component(key=key, data=data, on_nav_change=on_step or (lambda: None),
-               on_picked_change=on_pick or (lambda: None))
+               on_picked_change=on_pick or (lambda: None), on_placed_change=on_placed or (lambda: None),
+               on_edited_change=on_edited or (lambda: None))

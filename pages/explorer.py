@@ -12,11 +12,16 @@ from dataclasses import replace
 
 import streamlit as st
 
-from emviz import explain, export, figures, fitting, pagekit, saved_fit, stepper, ui
+from emviz import explain, export, figures, fitting, hand_edits, pagekit, placed_means, saved_fit, stepper, ui
 from emviz.ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
 from emviz.settings import setting_for_key
 
 lecture, selection, options = pagekit.preamble(saved_fits=True)
+saved = selection.source == saved_fit.SAVED
+if not saved:
+    # Means moved by hand at a step (this session's, or the link's) make the run on screen an edited one.
+    options = hand_edits.edited_options(options, selection.X, selection.feature_names)
+STEPPER_KEY = "stepper"
 
 OVERLAY_HELP = {
     "density": "Contours of the mixture's log-density at this step (for a projection: the exact density on the "
@@ -69,9 +74,29 @@ if not lecture:
         st.markdown(selection.note)
 ui.show_messages(selection)
 
+if options.init == "placed" and options.means_init is None and not saved:
+    # Fewer than K means placed: the chart is for placing them; EM runs once all K are there.
+    ui.write_url(options, selection.source)
+    placed_means.placement_screen(selection, options.n_components, view_mode=view_mode, view_columns=view_columns,
+                                  lecture=lecture, key=STEPPER_KEY, config=pagekit.PLOT_CONFIG)
+    st.stop()
+
 with st.spinner("Fitting the mixture…"):
     history = pagekit.history_of(selection, options)
-saved = selection.source == saved_fit.SAVED
+if options.edits:
+    before = pagekit.fit_or_stop(selection.X, replace(options, edits=options.edits[:-1]))
+    st.info(hand_edits.describe(before, options.edits[-1], selection.feature_names))
+    back = st.columns(2 if len(options.edits) > 1 else 1)
+    if back[0].button("Back to the original run", key="edits_back", icon="↩️",
+                      help="The run before any mean was moved by hand, at its default step."):
+        hand_edits.go_back(0)
+        st.session_state.pop("fit_key", None)
+        st.rerun()
+    if len(options.edits) > 1 and back[1].button("Back to the run before this edit", key="edits_undo",
+                                                 help="Undo the last hand edit only."):
+        hand_edits.go_back(len(options.edits) - 1)
+        st.session_state.pop("fit_key", None)
+        st.rerun()
 
 # Every shape of data has a view (1-D: histograms); the stepper, the animation and the exports dispatch on it.
 view = figures.make_view(history, mode=view_mode, columns=view_columns, column_names=selection.feature_names)
@@ -107,7 +132,6 @@ PANELS = {"Log-likelihood": figures.loglik_figure, "Bound along θ": _bound_pane
           "Mixing weights": figures.weights_figure, "k-means J": figures.kmeans_objective_figure, "Parameters": None}
 st.session_state.setdefault("panel", "Log-likelihood")
 st.session_state.setdefault("step_seq", 0)
-STEPPER_KEY = "stepper"
 
 
 def _browser_moved_step() -> None:
@@ -116,6 +140,20 @@ def _browser_moved_step() -> None:
     # A report about what the browser showed before the options changed is stale.
     if nav.get("id") == st.session_state.get("frames_id") and isinstance(step, int) and 0 <= step <= last:
         st.session_state["step"] = step
+
+
+def _browser_edited() -> None:
+    report = stepper.reported(STEPPER_KEY, "edited")
+    if report.get("id") != st.session_state.get("frames_id"):
+        return  # made on a picture of other options: not this run's steps
+    refused = hand_edits.take_report(report, history, view, options, selection.X)
+    if refused:
+        st.session_state["edit_refused"] = f"The edit was not used: {refused}."
+        return
+    # The edited run opens at its start, and the whole page follows it (the options changed).
+    st.session_state["pending_step"] = 0
+    st.session_state.pop("fit_key", None)
+    st.session_state["rerun_app"] = True
 
 
 def _browser_picked_point() -> None:
@@ -153,8 +191,13 @@ def explorer() -> None:
     The step slider is the component's own: a Streamlit slider beside it would be a second
     source of truth, and a fast click could race its stale value back to the server.
     """
+    if st.session_state.pop("rerun_app", False):
+        st.rerun(scope="app")
+    if "edit_refused" in st.session_state:
+        st.warning(st.session_state.pop("edit_refused"))
     index = st.session_state["step"]
     ui.write_url(options, selection.source, index)
+    hand_edits.write_link(options)
     # On a 1280x720 projector the picture must be on screen at once: in lecture mode the stepper
     # puts its words beside the chart, and the panels go below it.
     chart_col, side_col = (st.container(), st.container()) if lecture else st.columns([3, 2])
@@ -173,7 +216,8 @@ def explorer() -> None:
     with chart_col:
         stepper.stepper(store, frames_id, step=index, seq=st.session_state["step_seq"], key=STEPPER_KEY,
                         config=pagekit.PLOT_CONFIG, lecture=lecture, on_step=_browser_moved_step,
-                        on_pick=_browser_picked_point)
+                        on_pick=_browser_picked_point, dims=1 if view.is_1d else 2,
+                        on_edited=None if saved else _browser_edited)
     with side_col:
         # One panel at a time: tabs would redraw every hidden chart on every step.
         panel = st.radio("Panel", list(PANELS), key="panel", horizontal=True, label_visibility="collapsed",

@@ -475,13 +475,12 @@ def test_animation_frames_carry_only_what_changes_and_merge_to_every_step(hist2d
 
 def test_the_mouse_fits_html_animation_is_at_most_6_mb():
     """Issue 13: 8.0 MB when every frame carried every trace; plotly.js alone is 4.8 MB of it."""
-    from dataclasses import asdict
-
+    from emviz import fitting
     from emviz.datasets import load_dataset
     from emviz.fitting import FitOptions
 
     X = load_dataset("mouse").select_dtypes("number").to_numpy()
-    history = em_core.fit_history(X, **asdict(FitOptions()))
+    history = fitting.fit(X, FitOptions())
     view = F.make_view(history)
     html = export.animation_html(F.animation_figure(history, view, column_names=view.column_names))
     assert len(html.encode("utf-8")) <= 6_000_000

@@ -29,8 +29,8 @@ KMEANS_VS_GMM = "pages/1_k-means_vs_GMM.py"
 RESTARTS = "pages/2_Several_initialisations.py"
 CHOOSE_K = "pages/3_Choose_K.py"
 
-# The sidebar's defaults (FitOptions' fields; K is the data set's): every page fits with these unless told otherwise.
-DEFAULTS = {f.name: f.default for f in fields(FitOptions) if f.name != "n_components"}
+# The sidebar's defaults (FitOptions' fields but hand edits; K is the data set's): every page fits with these unless told otherwise.
+DEFAULTS = {f.name: f.default for f in fields(FitOptions) if f.name not in ("n_components", "edits")}
 
 
 def _data(key: str):

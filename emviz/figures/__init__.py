@@ -18,6 +18,7 @@ Which module draws what
     ``step``       the one dispatch between them: :func:`step_figure`, :func:`step_picture`
                    (a figure and its note), :func:`histogram_figure`.
     ``animation``  :func:`animation_figure`: every step as a frame, with slider and Play.
+    ``placement``  :func:`placement_figure`: the data alone and the means placed by hand so far.
     ``panels``     :func:`loglik_figure`, :func:`weights_figure`, :func:`kmeans_objective_figure`
                    and :func:`parameters_table`.
 
@@ -49,16 +50,18 @@ from .animation import animation_figure
 from .bound import BOUND_PATH_TS, bound_path_figure, bound_path_iteration
 from .histogram import DENSITY_POINTS
 from .overlays import OVERLAYS, posterior_map
+from .placement import placement_figure
 from .panels import kmeans_objective_figure, loglik_figure, parameters_table, weights_figure
 from .points import CHANGED_FRACTION, CHANGED_MIN_TV
 from .scatter import ELLIPSE_POINTS
 from .step import StepPicture, histogram_figure, step_figure, step_picture
 from .style import GL_THRESHOLD
-from .view import AXIS_MAX_FACTOR, AXIS_PAD, DISPLAY_CAP, EQUAL_ASPECT_MAX_RATIO, View, make_view, subsample_rows
+from .view import (AXIS_MAX_FACTOR, AXIS_PAD, DISPLAY_CAP, EQUAL_ASPECT_MAX_RATIO, View, data_view, make_view,
+                   subsample_rows)
 
 __all__ = [
     "AXIS_MAX_FACTOR", "AXIS_PAD", "BOUND_PATH_TS", "CHANGED_FRACTION", "DISPLAY_CAP", "CHANGED_MIN_TV", "DENSITY_POINTS", "ELLIPSE_POINTS",
-    "EQUAL_ASPECT_MAX_RATIO", "GL_THRESHOLD", "OVERLAYS", "StepPicture", "View", "animation_figure", "bound_path_figure", "bound_path_iteration", "component_colors",
-    "histogram_figure", "kmeans_objective_figure", "loglik_figure", "make_view", "mix_colors", "parameters_table", "posterior_map",
+    "EQUAL_ASPECT_MAX_RATIO", "GL_THRESHOLD", "OVERLAYS", "StepPicture", "View", "animation_figure", "bound_path_figure", "bound_path_iteration", "component_colors", "data_view",
+    "histogram_figure", "kmeans_objective_figure", "loglik_figure", "make_view", "mix_colors", "parameters_table", "placement_figure", "posterior_map",
     "step_figure", "step_label", "step_picture", "style", "subsample_rows", "weights_figure",
 ]

@@ -75,6 +75,19 @@ class View:
         """Screen coordinates of rows ``X`` (shape (M, d)) in this view."""
         return (np.asarray(X, dtype=float) - self.centre) @ self.projection
 
+    def lift_points(self, plane, anchor) -> np.ndarray:
+        """Data-space points (M, d) that this view draws at screen positions ``plane`` (M, 2) (or (M, 1) in 1-D).
+
+        A screen position fixes a point only within the plotted plane; along the directions the
+        view does not show, every lifted point takes ``anchor``'s coordinates (the data's centre,
+        or the mean being moved). The projection's columns are orthonormal (two coordinate axes,
+        or two principal axes), so ``project_points(lift_points(p, a)) == p``.
+        """
+        W = self.projection
+        anchor = np.asarray(anchor, dtype=float)
+        plane = np.atleast_2d(np.asarray(plane, dtype=float))
+        return anchor + (plane - (anchor - self.centre) @ W) @ W.T
+
     def project_step(self, step, covariance_type: str) -> tuple[np.ndarray, np.ndarray]:
         """Exact screen-space means (K, 2) and covariances (K, 2, 2) of a step's mixture."""
         return em_core.project_mixture(step.means, step.covariances, covariance_type, self.projection,
@@ -109,7 +122,7 @@ def resolve_index(history, index: int) -> int:
     return range(len(history))[index]
 
 
-def _fixed_range(history, projection, centre, coordinates) -> np.ndarray:
+def _fixed_range(steps, covariance_type, projection, centre, coordinates) -> np.ndarray:
     """Per-axis [low, high]: the padded data, widened by every step's 3σ ellipse up to a cap.
 
     The cap matters: an early EM step can have a huge covariance, and fitting the
@@ -123,8 +136,8 @@ def _fixed_range(history, projection, centre, coordinates) -> np.ndarray:
     upper = high + AXIS_PAD * span
     dims = coordinates.shape[1]
     radius = em_core.chi2_radius(em_core.mass_for_sigma(3)) if dims == 2 else 3.0
-    for step in history:
-        means, covs = em_core.project_mixture(step.means, step.covariances, history.covariance_type,
+    for step in steps:
+        means, covs = em_core.project_mixture(step.means, step.covariances, covariance_type,
                                               projection, centre)
         reach = np.zeros_like(means)
         if not step.is_kmeans:  # k-means spreads are never drawn, so they must not stretch the axes
@@ -165,7 +178,16 @@ def make_view(history, mode: str = "columns", columns=(0, 1), column_names=None,
     3σ-equivalent ellipses: the data range is padded by 10 % of its span on each
     side and may be widened by ellipses to at most 1.5 times the data span.
     """
-    X = np.asarray(history.X, dtype=float)
+    return _view(np.asarray(history.X, dtype=float), history, history.covariance_type, mode, columns, column_names,
+                 equal_aspect)
+
+
+def data_view(X, mode: str = "columns", columns=(0, 1), column_names=None) -> View:
+    """The view of data alone, before any fit (placing the starting means): axes fitted to the padded data."""
+    return _view(np.asarray(X, dtype=float), (), "full", mode, columns, column_names, None)
+
+
+def _view(X, steps, covariance_type, mode, columns, column_names, equal_aspect) -> View:
     d = X.shape[1]
     names = default_names(column_names, d)
     ratio = None
@@ -188,7 +210,7 @@ def make_view(history, mode: str = "columns", columns=(0, 1), column_names=None,
         raise ValueError(f"mode must be 'columns' or 'pca'; got {mode!r}.")
     coordinates = (X - centre) @ projection
     coordinates.setflags(write=False)
-    ranges = _fixed_range(history, projection, centre, coordinates)
+    ranges = _fixed_range(steps, covariance_type, projection, centre, coordinates)
     x_range = (float(ranges[0, 0]), float(ranges[0, 1]))
     y_range = None if d == 1 else (float(ranges[1, 0]), float(ranges[1, 1]))
     if equal_aspect is None:

@@ -1,0 +1,151 @@
+"""Hands on the model in the browser: place the starting means by clicking, drag a mean and continue EM.
+
+Clicks go to known data coordinates (converted to pixels with the chart's own axes), and the
+fit that results is read back from the history the page downloads, so a test fails if a click
+lands anywhere but where it was aimed (to the pixel's resolution).
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+from playwright.sync_api import Page, expect
+
+from test_app_browser import STEPPER, _download, assert_no_error, open_explorer, wait_for_chart, wait_idle
+
+pytestmark = pytest.mark.browser
+
+CHART = f"{STEPPER} .emviz-chart"
+HINT = f'{STEPPER} [data-testid="emvizHandsHint"]'
+
+# Data coordinates -> page pixels, and one pixel's size in data units, from the chart's own axes.
+_PIXELS_JS = """
+(points) => {
+  const gd = document.querySelector('[data-testid="stMain"] [data-testid="emvizStepper"] .emviz-chart');
+  const full = gd._fullLayout, box = gd.getBoundingClientRect();
+  const xa = full.xaxis, ya = full.yaxis;
+  return {
+    at: points.map(([x, y]) => [box.left + xa._offset + xa.d2p(x), box.top + ya._offset + ya.d2p(y)]),
+    unit: [Math.abs(xa.p2d(1) - xa.p2d(0)), Math.abs(ya.p2d(1) - ya.p2d(0))],
+    outside: [box.left + xa._offset + xa._length + 20, box.top + ya._offset + 10],
+  };
+}
+"""
+# Where the chart draws each mean (component order), in data coordinates.
+_MEANS_JS = """
+() => {
+  const gd = document.querySelector('[data-testid="stMain"] [data-testid="emvizStepper"] .emviz-chart');
+  return gd.data.filter(t => t.meta && t.meta.role === 'mean')
+                .sort((a, b) => a.meta.component - b.meta.component).map(t => [t.x[0], t.y[0]]);
+}
+"""
+
+
+def _wait_placing(page: Page, placed: int) -> None:
+    """Until the placement chart is drawn and counts ``placed`` means."""
+    page.wait_for_function(f"""() => {{ const gd = document.querySelector('{CHART}');
+                                      return gd && gd._fullLayout && gd.hasAttribute('data-step')
+                                          && gd.getAttribute('data-placed') === '{placed}'; }}""",
+                           timeout=30_000, polling=50)
+
+
+def _history_json(page: Page, tmp_path) -> dict:
+    path = tmp_path / "history.json"
+    _download(page, "Download history (JSON)").save_as(path)
+    return json.loads(path.read_text())
+
+
+def _query(page: Page) -> dict:
+    return {key: values[0] for key, values in parse_qs(urlparse(page.url).query).items()}
+
+
+def test_clicking_places_the_means_and_em_starts_exactly_there(page: Page, app_url: str, tmp_path):
+    page.goto(app_url + "?data=mouse&k=3&init=placed")
+    expect(page.locator(f"{STEPPER} .emviz-title")).to_have_text("Place the starting means", timeout=60_000)
+    _wait_placing(page, 0)
+    wait_idle(page)
+    assert_no_error(page, "placement mode")
+    # All three in one ear: the lecture's "bad start".
+    wanted = [(-1.5, 2.0), (-1.0, 1.6), (-1.9, 1.5)]
+    pixels = page.evaluate(_PIXELS_JS, wanted)
+
+    page.mouse.click(*pixels["outside"])
+    expect(page.locator(HINT)).to_contain_text("outside the plotting area")
+    _wait_placing(page, 0)
+
+    page.mouse.click(*pixels["at"][0])
+    _wait_placing(page, 1)
+    page.mouse.click(*pixels["at"][1])
+    _wait_placing(page, 2)
+    expect(page.locator(HINT)).to_contain_text("2 of 3 placed")
+    # A click on a placed mean removes it; placing it again puts it back.
+    page.mouse.click(*pixels["at"][1])
+    _wait_placing(page, 1)
+    wait_idle(page)
+    page.mouse.click(*pixels["at"][1])
+    _wait_placing(page, 2)
+    wait_idle(page)
+    page.mouse.click(*pixels["at"][2])
+
+    # The third mean starts EM: the explorer opens the fit at its init step.
+    s = wait_for_chart(page)
+    assert s["pos"] == 0 and "Place" not in s["title"], s
+    assert_no_error(page, "after placing the third mean")
+    query = _query(page)
+    assert query["init"] == "placed" and len(query["means"].split(";")) == 3
+    start = np.asarray(_history_json(page, tmp_path)["steps"][0]["means"])
+    tolerance = 1.5 * np.asarray(pixels["unit"])
+    assert np.all(np.abs(start - np.asarray(wanted)) <= tolerance), (start, wanted, tolerance)
+
+
+def test_placing_on_one_column_data_clicks_on_the_axis(page: Page, app_url: str, tmp_path):
+    page.goto(app_url + "?data=bimodal_1d&k=2&init=placed")
+    _wait_placing(page, 0)
+    wait_idle(page)
+    wanted = [(-2.0, 0.0), (3.0, 0.0)]
+    pixels = page.evaluate(_PIXELS_JS, wanted)
+    page.mouse.click(*pixels["at"][0])
+    _wait_placing(page, 1)
+    wait_idle(page)
+    page.mouse.click(*pixels["at"][1])
+    wait_for_chart(page)
+    assert_no_error(page, "1-D placement")
+    start = np.asarray(_history_json(page, tmp_path)["steps"][0]["means"])[:, 0]
+    assert np.all(np.abs(start - np.array([-2.0, 3.0])) <= 1.5 * pixels["unit"][0]), start
+
+
+def test_dragging_a_mean_and_continuing_em_then_going_back(page: Page, app_url: str, tmp_path):
+    s = open_explorer(page, app_url, "?data=mouse&k=3&step=6")
+    assert s["pos"] == 6
+    before = page.evaluate(_MEANS_JS)
+    page.locator(f"{STEPPER} button.emviz-move").click()
+    pixels = page.evaluate(_PIXELS_JS, [before[0]])
+    x, y = pixels["at"][0]
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 9):
+        page.mouse.move(x + 5 * i, y - 5 * i)
+    page.mouse.up()
+    expect(page.locator(HINT)).to_contain_text("Moved μ1")
+    moved = page.evaluate(_MEANS_JS)
+    unit = np.asarray(pixels["unit"])
+    assert np.allclose(np.subtract(moved[0], before[0]), [40 * unit[0], 40 * unit[1]], atol=2 * unit.max()), \
+        (before[0], moved[0])
+    assert moved[1:] == before[1:], "only the dragged mean moves"
+
+    page.locator(f"{STEPPER} button.emviz-continue").click()
+    expect(page.get_by_text("Edited by hand")).to_be_visible(timeout=30_000)
+    s = wait_for_chart(page)
+    assert s["pos"] == 0
+    assert_no_error(page, "the edited run")
+    assert _query(page)["edit"].startswith("6@0:")
+    start = np.asarray(_history_json(page, tmp_path)["steps"][0]["means"])
+    assert np.allclose(start[0], moved[0], atol=2 * unit.max()), (start[0], moved[0])
+
+    page.get_by_role("button", name="Back to the original run").click()
+    expect(page.get_by_text("Edited by hand")).to_have_count(0, timeout=30_000)
+    wait_for_chart(page)
+    assert "edit" not in _query(page)
