@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from .fitting import fit_key
+from .fitting import fit, fit_key
 
 __all__ = ["EDIT_PARAMETER", "Edit", "decode_edits", "describe", "edited_options", "encode_edits", "go_back",
            "start_after", "take_report", "write_link"]
@@ -128,7 +128,8 @@ def edited_options(options, X, column_names):
     """``options`` with this session's hand edits, if they were made on the fit these options describe.
 
     A link's edits are read once per session; edits made on another fit (other data, K, seed, …)
-    are dropped, since their steps belong to a run that is no longer on screen.
+    are dropped, since their steps belong to a run that is no longer on screen, and so are a
+    link's edits at steps that their runs do not have (with a note).
     """
     if not st.session_state.get("_edit_link_read"):
         st.session_state["_edit_link_read"] = True
@@ -146,7 +147,14 @@ def edited_options(options, X, column_names):
     state = st.session_state.get(_STATE)
     if not state or state.get("base") != base:
         return options
-    return replace(options, edits=state["edits"])
+    edited = replace(options, edits=state["edits"])
+    try:
+        fit(X, edited)  # cached: the page fits it next anyway
+    except ValueError as reason:  # a link's edit at a step its run does not have
+        state["edits"] = ()
+        st.session_state.setdefault("url_notes", []).append(f"Hand edits: {reason}; the run without them is shown.")
+        return options
+    return edited
 
 
 def take_report(report, history, view, options, X) -> str | None:

@@ -235,6 +235,8 @@ class Stepper {
     addFrames(this.fit, data.frames, data.pool);
     this.root.classList.toggle("emviz-lecture", !!data.lecture);
     this.hands.accept(data);
+    // Placing the starting means is one picture, not a run of steps: no buttons to step with.
+    this.root.classList.toggle("emviz-placing", !!data.placing);
     if (this.speed.options.length === 0) {
       for (const seconds of data.speeds) {
         const option = el("option", "", `${seconds} s per step`);

@@ -165,12 +165,15 @@ class Hands {
     const at = pointerAt(axes, event);
     let best = null;
     let bestDistance = NEAR_PX;
+    this.names = this.names || new Map();
     (this.chart.data || []).forEach((trace) => {
       const meta = trace.meta || {};
       if (meta.role !== "mean" || !trace.x || trace.x.length === 0) return;
       const y = trace.y && trace.y.length ? trace.y[0] : 0;
       const distance = Math.hypot(axes.xa.d2p(trace.x[0]) - at.px, axes.ya.d2p(y) - at.py);
       if (distance <= bestDistance) { best = meta.component; bestDistance = distance; }
+      // "mean 2" or, during k-means, "centroid 2": what the hint calls a moved one.
+      this.names.set(meta.component, trace.name || `mean ${meta.component + 1}`);
     });
     if (best === null) return;
     // Ours, not plotly's: no zoom box, no click on a point.
@@ -229,7 +232,8 @@ class Hands {
     this.continueButton.disabled = !moved;
     this.putBackButton.disabled = !moved;
     if (this.placing || !this.editable) return;
-    const list = [...this.moves.keys()].sort((a, b) => a - b).map((k) => `μ${k + 1}`).join(", ");
+    const names = this.names || new Map();
+    const list = [...this.moves.keys()].sort((a, b) => a - b).map((k) => names.get(k) || `mean ${k + 1}`).join(", ");
     this.hint.textContent = moved ? `Moved ${list}: Continue EM from here, or Put back.`
       : this.moving ? "Drag a mean (its marker) to move it and its ellipses." : "";
   }

@@ -51,7 +51,8 @@ def placement_figure(view: View, placed, n_components: int, *, lecture: bool = F
     shown = view.project_points(placed) if placed.size else np.zeros((0, view.projection.shape[1]))
     colors, symbols = component_colors(n_components), component_symbols(n_components)
     count = len(shown)
-    head = (f"Place the starting means: {count} of {n_components} placed",
+    # No count in the title: the browser adds and removes means without redrawing it (its hint counts).
+    head = (f"Place the {n_components} starting means",
             "Click on the chart to place the next mean; click a placed mean to remove it.")
     traces, y_top = [], None
     if view.is_1d:

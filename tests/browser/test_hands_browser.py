@@ -118,8 +118,8 @@ def test_placing_on_one_column_data_clicks_on_the_axis(page: Page, app_url: str,
 
 
 def test_dragging_a_mean_and_continuing_em_then_going_back(page: Page, app_url: str, tmp_path):
-    s = open_explorer(page, app_url, "?data=mouse&k=3&step=6")
-    assert s["pos"] == 6
+    s = open_explorer(page, app_url, "?data=mouse&k=3&step=21")
+    assert s["pos"] == 21 and "M-step" in s["title"], s
     before = page.evaluate(_MEANS_JS)
     page.locator(f"{STEPPER} button.emviz-move").click()
     pixels = page.evaluate(_PIXELS_JS, [before[0]])
@@ -129,7 +129,7 @@ def test_dragging_a_mean_and_continuing_em_then_going_back(page: Page, app_url: 
     for i in range(1, 9):
         page.mouse.move(x + 5 * i, y - 5 * i)
     page.mouse.up()
-    expect(page.locator(HINT)).to_contain_text("Moved μ1")
+    expect(page.locator(HINT)).to_contain_text("Moved mean 1")
     moved = page.evaluate(_MEANS_JS)
     unit = np.asarray(pixels["unit"])
     assert np.allclose(np.subtract(moved[0], before[0]), [40 * unit[0], 40 * unit[1]], atol=2 * unit.max()), \
@@ -141,7 +141,7 @@ def test_dragging_a_mean_and_continuing_em_then_going_back(page: Page, app_url: 
     s = wait_for_chart(page)
     assert s["pos"] == 0
     assert_no_error(page, "the edited run")
-    assert _query(page)["edit"].startswith("6@0:")
+    assert _query(page)["edit"].startswith("21@0:")
     start = np.asarray(_history_json(page, tmp_path)["steps"][0]["means"])
     assert np.allclose(start[0], moved[0], atol=2 * unit.max()), (start[0], moved[0])
 
