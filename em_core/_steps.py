@@ -273,6 +273,28 @@ def _data_covariances(rows, mean, covariance_type, n_components, reg_covar):
     return shaped(regularised), shaped(raw)
 
 
+#: Components whose means and covariances agree to this share of their spread coincide: they take every
+#: point in a fixed proportion (their weights' ratio), so each M-step moves them to the same place again.
+COINCIDE_RTOL = 1e-6
+
+
+def _coinciding(means, covariances, covariance_type) -> list[int]:
+    """Components that share their mean and covariance with another one (to :data:`COINCIDE_RTOL`)."""
+    n_components, n_features = means.shape
+    if n_components < 2:
+        return []
+    full = expand_covariances(covariances, covariance_type, n_components, n_features)
+    spread = np.sqrt(np.maximum(np.einsum("kii->k", full) / n_features, 0.0))
+    found: set[int] = set()
+    for j in range(n_components):
+        for k in range(j + 1, n_components):
+            scale = max(spread[j], spread[k])
+            if (np.linalg.norm(means[j] - means[k]) <= COINCIDE_RTOL * scale
+                    and np.abs(full[j] - full[k]).max() <= COINCIDE_RTOL * scale * scale):
+                found |= {j, k}
+    return sorted(found)
+
+
 def _add_components(flags: dict, name: str, components) -> None:
     """Merge ``components`` into the flag ``name`` (sorted, without repeats); no-op when empty."""
     if len(components):

@@ -30,6 +30,7 @@ from ._steps import (
     _COLLAPSE_BELOW,
     _COUNT_GUARD,
     _add_components,
+    _coinciding,
     _cancels,
     _constrained,
     _data_covariances,
@@ -237,6 +238,7 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
     init_bound = _lower_bound(stats, weights, means, factors)
     current = _em_pass(rows, weights, means, factors)
     _add_components(init_flags, "component_regularised", factors.jittered)
+    _add_components(init_flags, "components_coincide", _coinciding(means, covariances, covariance_type))
     add_step("init", 0, weights, means, covariances, stats.counts, log_likelihood=current.log_likelihood,
              lower_bound=init_bound, flags=init_flags)
     converged = False
@@ -257,6 +259,7 @@ def fit_history(X, n_components, *, covariance_type="full", init="kmeans", max_i
         bound = _lower_bound(current, new_weights, new_means, factors)
         following = _em_pass(rows, new_weights, new_means, factors, with_statistics=iteration < max_iter)
         _add_components(flags, "component_regularised", factors.jittered)
+        _add_components(flags, "components_coincide", _coinciding(new_means, new_covariances, covariance_type))
         n_iter = iteration
         change = (following.log_likelihood - current.log_likelihood) / n
         converged = bool(abs(change) < tol)

@@ -24,6 +24,8 @@ FLAG_DESCRIPTIONS = {
     "component_collapsing": "a component's variance fell far below the data's (under 1e-8 of it): it is "
                             "collapsing onto a point or duplicated points, where the likelihood is unbounded",
     "component_regularised": "a covariance was singular or nearly so; reg_covar keeps it positive definite",
+    "components_coincide": "two or more components have the same mean and covariance: EM moves them together "
+                           "and can never separate them",
 }
 
 

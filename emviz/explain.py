@@ -182,6 +182,11 @@ FLAG_TEXTS = {
         "of maximum likelihood for mixtures (it needs K ≥ 2: another component covers the rest of the data). "
         "reg_covar > 0 stops it at a finite value; with reg_covar = 0 the app adds only a tiny jitter to keep "
         "the numbers finite.", "warning"),
+    "components_coincide": (
+        "components {which} coincide",
+        "Components {which} have the same mean and covariance: they take every point in the same proportion, "
+        "so each M-step puts them in the same place again and EM can never separate them; together they act "
+        "as one component. Place them apart, or start from another seed.", "warning"),
     "component_regularised": (
         "covariance {which} regularised",
         "The covariance of component {which} was singular or nearly so (constant or collinear columns, "

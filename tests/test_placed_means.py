@@ -187,3 +187,19 @@ def test_the_start_is_stated_where_the_learner_reads():
 
     assert "equal weights 1/K" in placed_means.START_SENTENCE and "covariance" in placed_means.START_SENTENCE
     assert "equal weights 1/K and every covariance the data's own" in " ".join(s.outro for s in theory.SECTIONS)
+
+
+def test_two_means_placed_on_the_same_spot_fit_and_the_flag_says_they_move_together():
+    from emviz import explain, ui
+
+    X = ui.dataset_matrix("mouse")
+    history = em_core.fit_history(X, 3, init="given", means_init=[[-1.5, 2.0], [-1.5, 2.0], [0.0, 0.0]])
+    for step in history:
+        np.testing.assert_array_equal(step.means[0], step.means[1])
+        if step.kind in ("init", "m_step"):
+            assert step.flags.get("components_coincide") == (0, 1), step.index
+    assert "Components 1, 2 have the same mean and covariance" in explain.flag_notices(history[0])[0][1]
+    # Apart by more than rounding, they are not flagged: a fit from ordinary starts never is.
+    apart = em_core.fit_history(X, 3, init="given", means_init=[[-1.5, 2.0], [-1.4, 2.0], [0.0, 0.0]])
+    assert "components_coincide" not in apart[0].flags
+    assert not any("components_coincide" in s.flags for s in em_core.fit_history(X, 3, seed=1))
