@@ -383,6 +383,11 @@ class Stepper {
 
   draw(skeleton, index) {
     const { data, layout } = resolve(this.fit, skeleton);
+    this.hands.decorate(data);
+    // plotly.js forgets the layout's height once the window resizes (responsive) and then sizes the
+    // chart to its container on the next recalculation (a restyle that adds points): the container
+    // holds the figure's height itself.
+    if (layout.height) this.chart.style.height = `${layout.height}px`;
     // Follow the viewer's light or dark theme, as st.plotly_chart does; an opaque paper so that a
     // PNG saved from the toolbar reads on any background.
     this.colours = this.colours || themeColours(this.parent);

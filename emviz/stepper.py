@@ -296,7 +296,7 @@ def priority_order(current: int, n_steps: int, window: int) -> list[int]:
 
 
 def reported(key: str, name: str) -> dict:
-    """What the browser last reported under ``name`` (``"nav"`` or ``"picked"``), or ``{}``."""
+    """What the browser last reported under ``name`` (``"nav"``, ``"picked"``, ``"placed"``, ``"edited"``), or ``{}``."""
     value = (st.session_state.get(key) or {}).get(name)
     return value if isinstance(value, dict) else {}
 
@@ -401,7 +401,7 @@ def _plotly_url() -> str:
 def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str, config: dict,
             lecture: bool = False, on_step: Callable | None = None, on_pick: Callable | None = None,
             dims: int = 2, placing: dict | None = None, on_placed: Callable | None = None,
-            on_edited: Callable | None = None) -> None:
+            on_edited: Callable | None = None, resizable: bool = False) -> None:
     """Mount the stepping component: buttons, caption and chart, updated in the browser.
 
     Parameters
@@ -432,8 +432,11 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
         (``st.session_state[key]["placed"]``).
     on_edited : callable, optional
         Means may be dragged at any step; called on "Continue EM from here" with
-        ``st.session_state[key]["edited"]``: ``{"id", "step", "moves": [[k, dx, dy], ...]}``,
-        the moves in screen coordinates. Without it nothing can be moved.
+        ``st.session_state[key]["edited"]``: ``{"id", "step", "moves": [[k, dx, dy, s1, s2], ...]}``,
+        the moves in screen coordinates and the scales along each ellipse's axes (major first).
+        Without it nothing can be moved.
+    resizable : bool
+        Whether ellipses may be stretched along their axes (handles at their ends).
     """
     nav = reported(key, "nav")
     held = parse_ranges(nav.get("have")) if nav.get("id") == frames_id else set()
@@ -443,7 +446,7 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
                    max_steps=None if held else FIRST_WINDOW)
     data.update(id=frames_id, n=store.n_steps, step=step, seq=seq, lecture=lecture, config=config,
                 plotly_url=_plotly_url(), max_frames=MAX_CLIENT_FRAMES, speeds=list(SPEEDS), dims=dims,
-                placing=placing, editable=on_edited is not None and placing is None)
+                placing=placing, editable=on_edited is not None and placing is None, resizable=resizable)
     _component(key=key, data=data, on_nav_change=on_step or (lambda: None),
                on_picked_change=on_pick or (lambda: None), on_placed_change=on_placed or (lambda: None),
                on_edited_change=on_edited or (lambda: None))

@@ -48,7 +48,8 @@ class Hands {
     this.bar.setAttribute("aria-label", "Change the model by hand");
     this.moveButton = hel("button", "emviz-move", "Move a mean");
     this.moveButton.type = "button";
-    this.moveButton.title = "Then drag a mean (its ellipse follows) and press Continue EM from here.";
+    this.moveButton.title = "Then drag a mean (its ellipses follow) or an ellipse's square handle, and press "
+      + "Continue EM from here.";
     this.moveButton.setAttribute("aria-pressed", "false");
     this.moveButton.addEventListener("click", () => this.setMoving(!this.moving));
     this.continueButton = hel("button", "emviz-continue", "Continue EM from here");
@@ -155,33 +156,106 @@ class Hands {
     this.moveButton.setAttribute("aria-pressed", String(this.moving));
     this.moveButton.classList.toggle("emviz-active", this.moving);
     this.chart.classList.toggle("emviz-moving", this.moving);
+    if (this.stepper.Plotly && this.chart.data) this.drawMoves();
     this.sayMoves();
+  }
+
+  // Each component's mean and, with full covariances in 2-D, the axes of its outermost ellipse, as
+  // the step draws them (before any move). An outline sampled evenly around the ellipse has the
+  // covariance r²Σ/2, so its eigenvectors are the ellipse's axes and sqrt(2λ) their half-lengths.
+  shapes(original) {
+    const shapes = new Map();
+    original.forEach((trace) => {
+      const meta = trace.meta || {};
+      if (meta.role === "mean" && trace.x && trace.x.length) {
+        const shape = shapes.get(meta.component) || {};
+        shape.cx = trace.x[0];
+        shape.cy = trace.y && trace.y.length ? trace.y[0] : 0;
+        shape.name = trace.name;
+        shapes.set(meta.component, shape);
+      }
+    });
+    if (!this.stepper.data.resizable) return shapes;
+    original.forEach((trace) => {
+      const meta = trace.meta || {};
+      const shape = shapes.get(meta.component);
+      if (meta.role !== "ellipse" || !shape || (shape.mass !== undefined && shape.mass >= meta.mass)) return;
+      let n = 0, a = 0, b = 0, d = 0;
+      for (let i = 0; i < trace.x.length; i++) {
+        const x = trace.x[i] - shape.cx, y = trace.y[i] - shape.cy;
+        if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+        n += 1; a += x * x; b += x * y; d += y * y;
+      }
+      if (n < 8) return;
+      a /= n; b /= n; d /= n;
+      const mid = (a + d) / 2, half = Math.sqrt(((a - d) / 2) ** 2 + b * b);
+      const major = mid + half, minor = Math.max(mid - half, 0);
+      let ux = b, uy = major - a;
+      if (Math.hypot(ux, uy) < 1e-12) { ux = a >= d ? 1 : 0; uy = a >= d ? 0 : 1; }
+      const norm = Math.hypot(ux, uy);
+      shape.mass = meta.mass;
+      shape.axes = [{ ux: ux / norm, uy: uy / norm, length: Math.sqrt(2 * major) },
+        { ux: -uy / norm, uy: ux / norm, length: Math.sqrt(2 * minor) }];
+    });
+    return shapes;
+  }
+
+  // Where a point of component k's picture goes under its edit: scaled about the mean along the
+  // ellipse's axes, then moved with the mean.
+  static place(shape, edit, x, y) {
+    let px = x - shape.cx, py = y - shape.cy;
+    if (shape.axes && (edit.scale[0] !== 1 || edit.scale[1] !== 1)) {
+      let qx = 0, qy = 0;
+      shape.axes.forEach((axis, i) => {
+        const along = (px * axis.ux + py * axis.uy) * edit.scale[i];
+        qx += along * axis.ux; qy += along * axis.uy;
+      });
+      px = qx; py = qy;
+    }
+    return [shape.cx + px + edit.dx, shape.cy + py + edit.dy];
+  }
+
+  handlesOf(shapes) {
+    const handles = [];
+    for (const [k, shape] of shapes) {
+      if (!shape.axes) continue;
+      const edit = this.moves.get(k) || { dx: 0, dy: 0, scale: [1, 1] };
+      shape.axes.forEach((axis, i) => {
+        const [x, y] = Hands.place(shape, edit, shape.cx + axis.length * axis.ux, shape.cy + axis.length * axis.uy);
+        handles.push({ component: k, axis: i, x, y });
+      });
+    }
+    return handles;
   }
 
   press(event) {
     if (!this.moving || !this.editable || event.button > 0) return;
     const axes = axesOf(this.chart);
-    if (!axes) return;
+    const frame = this.stepper.fit && this.stepper.fit.frames.get(this.stepper.current);
+    if (!axes || !frame) return;
     const at = pointerAt(axes, event);
+    const shapes = this.shapes(resolve(this.stepper.fit, frame.skeleton).data);
+    const near = (x, y) => Math.hypot(axes.xa.d2p(x) - at.px, axes.ya.d2p(y) - at.py);
     let best = null;
     let bestDistance = NEAR_PX;
-    this.names = this.names || new Map();
-    (this.chart.data || []).forEach((trace) => {
-      const meta = trace.meta || {};
-      if (meta.role !== "mean" || !trace.x || trace.x.length === 0) return;
-      const y = trace.y && trace.y.length ? trace.y[0] : 0;
-      const distance = Math.hypot(axes.xa.d2p(trace.x[0]) - at.px, axes.ya.d2p(y) - at.py);
-      if (distance <= bestDistance) { best = meta.component; bestDistance = distance; }
-      // "mean 2" or, during k-means, "centroid 2": what the hint calls a moved one.
-      this.names.set(meta.component, trace.name || `mean ${meta.component + 1}`);
-    });
+    for (const handle of this.handlesOf(shapes)) {
+      const distance = near(handle.x, handle.y);
+      if (distance <= bestDistance) { best = { component: handle.component, axis: handle.axis }; bestDistance = distance; }
+    }
+    for (const [k, shape] of shapes) {
+      const edit = this.moves.get(k) || { dx: 0, dy: 0 };
+      const distance = near(shape.cx + edit.dx, shape.cy + edit.dy);
+      if (distance <= bestDistance) { best = { component: k, axis: null }; bestDistance = distance; }
+    }
     if (best === null) return;
     // Ours, not plotly's: no zoom box, no click on a point.
     event.preventDefault();
     event.stopPropagation();
     this.chart.setPointerCapture(event.pointerId);
-    const before = this.moves.get(best) || { dx: 0, dy: 0 };
-    this.drag = { component: best, start: at, before, axes };
+    this.names = new Map([...shapes].map(([k, shape]) => [k, shape.name || `mean ${k + 1}`]));
+    const before = this.moves.get(best.component) || { dx: 0, dy: 0, scale: [1, 1] };
+    this.drag = { ...best, start: at, before: { ...before, scale: [...before.scale] }, axes,
+      shape: shapes.get(best.component) };
   }
 
   dragTo(event) {
@@ -189,10 +263,18 @@ class Hands {
     event.preventDefault();
     event.stopPropagation();
     const at = pointerAt(this.drag.axes, event);
-    const oneD = this.stepper.data && this.stepper.data.dims === 1;
-    const move = { dx: this.drag.before.dx + at.x - this.drag.start.x,
-      dy: oneD ? 0 : this.drag.before.dy + at.y - this.drag.start.y };
-    this.moves.set(this.drag.component, move);
+    const { before, shape } = this.drag;
+    const edit = { dx: before.dx, dy: before.dy, scale: [...before.scale] };
+    if (this.drag.axis === null) {
+      edit.dx += at.x - this.drag.start.x;
+      if (this.stepper.data.dims !== 1) edit.dy += at.y - this.drag.start.y;
+    } else {
+      // The handle follows the pointer along its axis: the axis' new half-length over its old one.
+      const axis = shape.axes[this.drag.axis];
+      const along = (at.x - shape.cx - edit.dx) * axis.ux + (at.y - shape.cy - edit.dy) * axis.uy;
+      edit.scale[this.drag.axis] = Math.min(Math.max(along / axis.length, 0.05), 20);
+    }
+    this.moves.set(this.drag.component, edit);
     this.movedStep = this.stepper.current;
     if (!this.frameRequested) {
       this.frameRequested = true;
@@ -207,24 +289,47 @@ class Hands {
     this.sayMoves();
   }
 
-  // Shift every trace of a moved component (its mean, its ellipses or its density curve) by its move,
-  // from the step's own arrays (shared with other steps, so never changed in place).
+  // Every trace of an edited component (its mean, its ellipses or its density curve) placed by its
+  // edit, from the step's own arrays (shared with other steps, so never changed in place); while
+  // moving, handles at the ends of each ellipse's axes.
   drawMoves() {
     const Plotly = this.stepper.Plotly;
     const frame = this.stepper.fit && this.stepper.fit.frames.get(this.stepper.current);
-    if (!Plotly || !frame) return;
+    if (!Plotly || !frame || this.placing) return;
     const original = resolve(this.stepper.fit, frame.skeleton).data;
+    const shapes = this.shapes(original);
     const xs = [], ys = [], indices = [];
     original.forEach((trace, i) => {
       const meta = trace.meta || {};
-      const move = this.moves.get(meta.component);
-      if (!move || !MOVED_ROLES.has(meta.role)) return;
-      xs.push(shifted(trace.x, move.dx));
-      ys.push(meta.role === "component density" ? trace.y : shifted(trace.y, move.dy));
+      const edit = this.moves.get(meta.component);
+      const shape = shapes.get(meta.component);
+      if (!edit || !shape || !MOVED_ROLES.has(meta.role)) return;
+      if (meta.role === "component density") {
+        xs.push(shifted(trace.x, edit.dx));
+        ys.push(trace.y);
+      } else {
+        const placed = Array.from(trace.x, (x, j) => (Number.isFinite(x) && Number.isFinite(trace.y[j])
+          ? Hands.place(shape, edit, x, trace.y[j]) : [x, trace.y[j]]));
+        xs.push(placed.map((p) => p[0]));
+        ys.push(placed.map((p) => p[1]));
+      }
       indices.push(i);
     });
     if (indices.length) Plotly.restyle(this.chart, { x: xs, y: ys }, indices);
+    const handles = this.moving ? this.handlesOf(shapes) : [];
+    const at = (this.chart.data || []).findIndex((trace) => trace.meta && trace.meta.role === "resize handles");
+    if (at >= 0) Plotly.restyle(this.chart, { x: [handles.map((h) => h.x)], y: [handles.map((h) => h.y)] }, [at]);
     this.sayMoves();
+  }
+
+  // An empty trace for the resize handles in every step this stepper draws (restyled, never added:
+  // adding a trace to a drawn chart makes plotly.js size it anew, to its container's minimum height).
+  decorate(data) {
+    if (!this.editable || !this.stepper.data.resizable) return;
+    data.push({ type: "scatter", mode: "markers", name: "resize handles", x: [], y: [], showlegend: false,
+      hoverinfo: "skip", cliponaxis: false,
+      marker: { symbol: "square", size: 11, color: "white", line: { color: "#333", width: 1.5 } },
+      meta: { role: "resize handles" } });
   }
 
   sayMoves() {
@@ -234,8 +339,11 @@ class Hands {
     if (this.placing || !this.editable) return;
     const names = this.names || new Map();
     const list = [...this.moves.keys()].sort((a, b) => a - b).map((k) => names.get(k) || `mean ${k + 1}`).join(", ");
+    const resizable = this.stepper.data && this.stepper.data.resizable;
     this.hint.textContent = moved ? `Moved ${list}: Continue EM from here, or Put back.`
-      : this.moving ? "Drag a mean (its marker) to move it and its ellipses." : "";
+      : this.moving ? ("Drag a mean (its marker) to move it and its ellipses"
+        + (resizable ? "; drag a square handle to stretch or shrink an ellipse along that axis." : "."))
+        : "";
   }
 
   putBack() {
@@ -246,14 +354,14 @@ class Hands {
   // The step on screen changed or was redrawn: moves belong to the step they were made on.
   redrawn(index) {
     if (this.placing) { this.drawPlaced(); return; }
-    if (this.movedStep !== index) { this.moves.clear(); this.movedStep = null; this.sayMoves(); return; }
-    if (this.moves.size) this.drawMoves();
+    if (this.movedStep !== index) { this.moves.clear(); this.movedStep = null; }
+    if (this.moves.size || this.moving) this.drawMoves(); else this.sayMoves();
   }
 
   continueEm() {
     if (!this.moves.size || this.movedStep !== this.stepper.current) return;
     this.reports += 1;
-    const moves = [...this.moves.entries()].map(([k, move]) => [k, move.dx, move.dy]);
+    const moves = [...this.moves.entries()].map(([k, edit]) => [k, edit.dx, edit.dy, edit.scale[0], edit.scale[1]]);
     this.stepper.setStateValue("edited", { id: this.stepper.data.id, step: this.stepper.current, moves,
       click: this.reports });
     this.hint.textContent = "Fitting from your edit…";

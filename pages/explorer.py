@@ -217,7 +217,8 @@ def explorer() -> None:
         stepper.stepper(store, frames_id, step=index, seq=st.session_state["step_seq"], key=STEPPER_KEY,
                         config=pagekit.PLOT_CONFIG, lecture=lecture, on_step=_browser_moved_step,
                         on_pick=_browser_picked_point, dims=1 if view.is_1d else 2,
-                        on_edited=None if saved else _browser_edited)
+                        on_edited=None if saved else _browser_edited,
+                        resizable=options.covariance_type == "full" and not view.is_1d)
     with side_col:
         # One panel at a time: tabs would redraw every hidden chart on every step.
         panel = st.radio("Panel", list(PANELS), key="panel", horizontal=True, label_visibility="collapsed",

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from emviz import fitting, ui
 from emviz.fitting import FitOptions
-from emviz.hand_edits import Edit, decode_edits, encode_edits, start_after
+from emviz.hand_edits import Edit, decode_edits, encode_edits, reshaped, start_after
 from pagetest import APP, run_app
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
@@ -32,9 +32,42 @@ def test_edits_round_trip_exactly_through_a_link(d_and_edits):
     assert encode_edits(decode_edits(text, 4, d)) == text
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_a_reshaped_covariance_round_trips_exactly_too(d, seed):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(d, d))
+    covariance = A @ A.T + 0.1 * np.eye(d)
+    edits = (Edit(3, ((1, tuple(rng.normal(size=d)), tuple(covariance.ravel())), (0, tuple(rng.normal(size=d))))),)
+    assert decode_edits(encode_edits(edits), 2, d) == edits
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 5), st.integers(0, 2**32 - 1), st.floats(0.05, 20), st.floats(0.05, 20), st.booleans())
+def test_reshaping_scales_the_plotted_ellipses_axes_and_nothing_unseen(d, seed, s1, s2, pca):
+    from emviz import figures
+
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(d, d))
+    covariance = A @ A.T + 0.05 * np.eye(d)
+    X = rng.normal(size=(60, d)) @ A.T
+    view = figures.data_view(X, mode="pca" if pca and d > 2 else "columns", columns=(0, 1))
+    W = view.projection
+    result = reshaped(covariance, W, (s1, s2))
+    np.linalg.cholesky(result)  # still a covariance
+    before, after = np.linalg.eigvalsh(W.T @ covariance @ W), np.linalg.eigvalsh(W.T @ result @ W)
+    # Half-axis lengths, minor first: the minor scaled by s2, the major by s1 (sorted again after scaling).
+    np.testing.assert_allclose(np.sort(np.sqrt(after)), np.sort(np.sqrt(before) * (s2, s1)), rtol=1e-7)
+    # Along unseen directions (orthogonal to the plotted plane) nothing changes.
+    Q = np.linalg.svd(np.eye(d) - W @ W.T)[0][:, :d - 2]
+    np.testing.assert_allclose(Q.T @ result @ Q, Q.T @ covariance @ Q, rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("text, reason", [
     ("", "empty"), ("x@1:1,2", "form"), ("3@1:1", "2 finite"), ("3@5:1,2", "K is 3"), ("3@1:nan,2", "finite"),
     ("-1@0:1,2", "no step"), ("3@1:1,2|1:3,4", "twice"), ("3@a:1,2", "form"),
+    ("3@1:1,2:1,0,0", "2x2"), ("3@1:1,2:1,2,2,1", "positive definite"), ("3@1:1,2:1,0.5,0,1", "symmetric"),
+    ("3@1:1,2:1,0,0,1:5", "form"),
 ])
 def test_malformed_edits_are_refused_with_a_reason(text, reason):
     with pytest.raises(ValueError, match=reason):
@@ -130,7 +163,23 @@ def test_a_drag_report_becomes_an_edit_moved_within_the_plotted_plane(mouse):
     np.testing.assert_allclose(edit.moves[0][1], np.asarray(original[21].means[2]) + (0.5, -0.25), atol=1e-12)
 
 
+def test_stretching_an_ellipse_becomes_an_edit_with_its_new_covariance(mouse):
+    X, original = mouse
+    at = _take({"step": 21, "moves": [[1, 0.0, 0.0, 1.5, 0.5]]})
+    assert at.session_state["refused"] is None
+    (edit,) = at.session_state["options"].edits
+    k, mean, covariance = edit.moves[0]
+    np.testing.assert_array_equal(mean, original[21].means[1])
+    expected = reshaped(original[21].covariances[1], np.eye(2), (1.5, 0.5))
+    np.testing.assert_allclose(np.reshape(covariance, (2, 2)), expected, rtol=1e-12)
+    edited = fitting.fit(X, FitOptions(edits=(edit,)))
+    np.testing.assert_allclose(edited[0].covariances[1], expected, rtol=1e-12)
+    np.testing.assert_array_equal(edited[0].covariances[0], original[21].covariances[0])
+    assert decode_edits(encode_edits((edit,)), 3, 2) == (edit,)
+
+
 @pytest.mark.parametrize("report", [
+    {"step": 21, "moves": [[0, 0.0, 0.0, 0.0, 1.0]]}, {"step": 3, "moves": [[0, 0.0, 0.0, 2.0, 1.0]]},
     {"step": 10_000, "moves": [[0, 1.0, 1.0]]}, {"step": 21, "moves": []}, {"step": 21, "moves": [[9, 1.0, 1.0]]},
     {"step": 21, "moves": [[0, float("inf"), 1.0]]}, {"step": 21, "moves": [[0, "1", 1.0]]}, {"step": "21"},
 ])

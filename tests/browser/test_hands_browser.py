@@ -149,3 +149,44 @@ def test_dragging_a_mean_and_continuing_em_then_going_back(page: Page, app_url: 
     expect(page.get_by_text("Edited by hand")).to_have_count(0, timeout=30_000)
     wait_for_chart(page)
     assert "edit" not in _query(page)
+
+
+_HANDLES_JS = """
+() => {
+  const gd = document.querySelector('[data-testid="stMain"] [data-testid="emvizStepper"] .emviz-chart');
+  const t = gd.data.find(t => t.meta && t.meta.role === 'resize handles');
+  return t ? Array.from(t.x, (x, i) => [x, t.y[i]]) : null;
+}
+"""
+
+
+def test_stretching_an_ellipse_along_its_major_axis_and_continuing(page: Page, app_url: str, tmp_path):
+    open_explorer(page, app_url, "?data=mouse&k=3&step=21")
+    original = np.asarray(_history_json(page, tmp_path)["steps"][21]["covariances"][1])
+    means = page.evaluate(_MEANS_JS)
+    page.locator(f"{STEPPER} button.emviz-move").click()
+    expect(page.locator(HINT)).to_contain_text("square handle")
+    page.wait_for_function(f"() => ({_HANDLES_JS})() !== null", timeout=5_000)
+    handles = page.evaluate(_HANDLES_JS)
+    assert len(handles) == 6, "two handles (major, minor axis) per component"
+    # Component 2's major-axis handle, pulled out to 1.5 times its distance from the mean.
+    pixels = page.evaluate(_PIXELS_JS, [means[1], handles[2]])
+    (mx, my), (hx, hy) = pixels["at"]
+    page.mouse.move(hx, hy)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(hx + 0.05 * i * (hx - mx), hy + 0.05 * i * (hy - my))
+    page.mouse.up()
+    expect(page.locator(HINT)).to_contain_text("Moved mean 2")
+    assert page.evaluate(_MEANS_JS) == means, "stretching an ellipse leaves every mean where it was"
+
+    page.locator(f"{STEPPER} button.emviz-continue").click()
+    expect(page.get_by_text("ellipse reshaped")).to_be_visible(timeout=30_000)
+    wait_for_chart(page)
+    assert_no_error(page, "the reshaped run")
+    move = _query(page)["edit"].split("@", 1)[1]
+    assert move.startswith("1:") and move.count(":") == 2, move
+    start = np.asarray(_history_json(page, tmp_path)["steps"][0]["covariances"][1])
+    ratio = np.sqrt(np.linalg.eigvalsh(start)[-1] / np.linalg.eigvalsh(original)[-1])
+    assert abs(ratio - 1.5) < 0.05, ratio
+    np.testing.assert_allclose(np.linalg.eigvalsh(start)[0], np.linalg.eigvalsh(original)[0], rtol=1e-6)
