@@ -17,7 +17,7 @@ import em_core
 from .ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
 from .explain import likelihood_decreases
 
-__all__ = ["NOTATION", "REGULARISED_DECREASE_DEMO", "SECTIONS", "SECTION_DEMOS", "demo_step", "Section", "bound_table", "illustrating_steps",
+__all__ = ["BAD_START_DEMO", "BAD_START_SENTENCE", "NOTATION", "REGULARISED_DECREASE_DEMO", "SECTIONS", "SECTION_DEMOS", "demo_step", "Section", "bound_table", "illustrating_steps",
            "monotonicity"]
 
 #: One line naming every symbol the app writes (the seed slides' notation; their k-means slides write the
@@ -47,6 +47,15 @@ def demo_step(history: em_core.History) -> int | None:
     first = next((k for k, i in enumerate(m_steps) if "component_collapsing" in history[i].flags), None)
     return None if first is None else m_steps[max(0, first - 2)]
 
+
+#: Means placed by hand that lead EM to a worse local optimum (theory page's demo; numbers recomputed in a test):
+#: the explorer opens at the placed start, and Play shows where it ends.
+BAD_START_DEMO = dict(dataset="mouse", n_components=3, covariance_type="full", init="placed", seed=0,
+                      placed_means_link="-1.5,2.0;-1.2,2.2;1.5,2.0")
+BAD_START_SENTENCE = ("Two means placed in the left ear and one in the right: EM ends at log L = −1,463.9, below the "
+                      "−1,412.1 it reaches from the k-means start (seed 0); the head is split between two components and the "
+                      "left ear has none of its own. (All three in one ear does no harm here: the wide start "
+                      "shares the points out again.)")
 
 #: A fit whose log-likelihood falls at every iteration because reg_covar is large (theory page's demo).
 REGULARISED_DECREASE_DEMO = dict(dataset="mouse", n_components=3, covariance_type="tied", init="kmeans", seed=0,

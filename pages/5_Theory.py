@@ -111,6 +111,12 @@ for section in theory.SECTIONS:
                 demo_options = replace(options, **{k: v for k, v in demo.items() if k != "dataset"})
                 step = theory.demo_step(pagekit.fit_or_stop(ui.dataset_matrix(demo["dataset"]), demo_options))
             pagekit.open_explorer(step=step, **demo)
+    if section.key == "local_optima":
+        actions.caption(theory.BAD_START_SENTENCE)
+        if actions.button("Start from two means in one ear", key="theory_bad_start",
+                          help="Opens the explorer with the means placed by hand (init 'place the means yourself') "
+                               "at the start; Play shows where EM ends."):
+            pagekit.open_explorer(step=0, **theory.BAD_START_DEMO)
     if section.page is not None:
         actions.page_link(section.page, label="See it on its own page", icon="➡️",
                           help="A whole page on this idea, on the same data.")

@@ -260,3 +260,23 @@ def test_the_bound_panel_explains_a_collapsed_step_instead_of_failing():
     assert not at.exception
     fig = at.get("plotly_chart")[0].proto.spec
     assert "singular" in fig and "no path to draw" in fig
+
+
+def test_the_bad_start_demo_opens_the_placed_start_and_its_numbers_are_true():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/5_Theory.py").run()
+    assert any(theory.BAD_START_SENTENCE in c.value for c in at.caption)
+    at.button(key="theory_bad_start").click().run()
+    assert not at.exception
+    assert at.session_state["init"] == "placed" and at.session_state["step"] == 0
+    placed = at.session_state["placed_means"]["means"]
+    assert placed == ((-1.5, 2.0), (-1.2, 2.2), (1.5, 2.0))
+    X = dataset_matrix("mouse")
+    bad = em_core.fit_history(X, 3, init="given", means_init=placed)
+    good = em_core.fit_history(X, 3, seed=0)
+    assert f"{bad.final.log_likelihood:,.1f}".replace("-", "−") in theory.BAD_START_SENTENCE
+    assert f"{good.final.log_likelihood:,.1f}".replace("-", "−") in theory.BAD_START_SENTENCE
+    # "the left ear has none of its own": no final mean near the left ear's centre.
+    assert np.min(np.linalg.norm(bad.final.means - (-1.75, 1.7), axis=1)) > 0.5
+    one_ear = em_core.fit_history(X, 3, init="given", means_init=[[-1.5, 2.0], [-1.0, 1.6], [-1.9, 1.5]])
+    assert abs(one_ear.final.log_likelihood - good.final.log_likelihood) < 1.0, "all three in one ear does no harm"
