@@ -1,19 +1,13 @@
 // emviz stepper, hands on the model: place the starting means by clicking, drag a mean and continue EM.
 //
-// Read before stepper.js (emviz/stepper.py joins the two into the component's one module): the
-// Stepper owns a Hands and calls accept() with every run's data and redrawn() after every draw.
+// Read before stepper.js: emviz/stepper.py joins the two into the component's one module, so the
+// helpers el and resolve are stepper.js's own. The Stepper owns a Hands and calls accept() with
+// every run's data and redrawn() after every draw.
 // Everything here happens in the browser at once; Python hears the result once per click (the
 // placed means) or once per request (Continue EM from here), and fits.
 
 const NEAR_PX = 16; // a click this close to a placed mean removes it; a press this close to a mean drags it
 const MOVED_ROLES = new Set(["mean", "ellipse", "component density"]);
-
-function hel(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 // Pixel <-> data for the chart's one pair of axes (plotly.js keeps them on the graph div).
 function axesOf(chart) {
@@ -43,24 +37,24 @@ class Hands {
     this.moves = new Map(); // component -> {dx, dy}, relative to the step on screen
     this.movedStep = null;
     this.reports = 0;
-    this.bar = hel("div", "emviz-hands");
+    this.bar = el("div", "emviz-hands");
     this.bar.setAttribute("role", "toolbar");
     this.bar.setAttribute("aria-label", "Change the model by hand");
-    this.moveButton = hel("button", "emviz-move", "Move a mean");
+    this.moveButton = el("button", "emviz-move", "Move a mean");
     this.moveButton.type = "button";
     this.moveButton.title = "Then drag a mean (its ellipses follow) or an ellipse's square handle, and press "
       + "Continue EM from here.";
     this.moveButton.setAttribute("aria-pressed", "false");
     this.moveButton.addEventListener("click", () => this.setMoving(!this.moving));
-    this.continueButton = hel("button", "emviz-continue", "Continue EM from here");
+    this.continueButton = el("button", "emviz-continue", "Continue EM from here");
     this.continueButton.type = "button";
     this.continueButton.title = "Start EM again from this step's parameters with the means where you moved them.";
     this.continueButton.addEventListener("click", () => this.continueEm());
-    this.putBackButton = hel("button", "emviz-put-back", "Put back");
+    this.putBackButton = el("button", "emviz-put-back", "Put back");
     this.putBackButton.type = "button";
     this.putBackButton.title = "Undo the moves on this step.";
     this.putBackButton.addEventListener("click", () => this.putBack());
-    this.hint = hel("span", "emviz-hands-hint");
+    this.hint = el("span", "emviz-hands-hint");
     this.hint.setAttribute("aria-live", "polite");
     this.hint.setAttribute("data-testid", "emvizHandsHint");
     this.bar.append(this.moveButton, this.continueButton, this.putBackButton, this.hint);
