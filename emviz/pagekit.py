@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 import em_core
 
-from . import figures, fitting, saved_fit, ui
+from . import drawing, figures, fitting, saved_fit, ui
 from .fitting import FitOptions
 from .layout import lecture_toggle
 from .ui import DataSelection
@@ -39,16 +40,39 @@ def preamble(*, saved_fits: bool = False) -> PageStart:
     Stops the page with an explanation when no usable data is loaded, or when a
     saved fit is loaded and the page refits the data (``saved_fits=False``): a
     saved fit carries its steps and a display sample, not the data.
+
+    With "Draw your own" as the data source, the canvas comes first, at the top of the
+    main area; the page goes on with the drawn points once there are at least K + 1 of
+    them (fewer: a message says so and the page stops, the drawing is kept).
     """
     lecture = lecture_toggle()
     selection = require_selection(ui.data_sidebar())
     options = ui.options_sidebar(selection)
+    if selection.source == ui.DRAWN and not drawing.canvas(options.n_components, lecture=lecture):
+        ui.show_messages(selection)  # a link's refused values: the page stops before it would show them
+        stop_page()
     if selection.source == saved_fit.SAVED and not saved_fits:
         st.info("A saved fit is loaded: it holds every step of its fit and a display sample, not the data this "
                 "page fits again. Step through it in the **Explorer**, or pick a data set or a CSV in the sidebar.")
         st.page_link(EXPLORER, label="Open the explorer", icon="➡️")
         st.stop()
     return PageStart(lecture, selection, options)
+
+
+def stop_page() -> None:
+    """``st.stop()``, after forgetting the fragments of the run before this one.
+
+    Streamlit drops the fragments a run did not register only when the script ends
+    normally, not when it stops. The explorer's stepper (a fragment) keeps asking for steps
+    while it is on screen; such a request, racing a rerun that replaces the explorer with
+    a page that stops early (a drawing still too small to fit), would then run the old
+    fragment into containers this page no longer has, and the browser fails with "Bad
+    delta path index". About one switch in four did, here.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is not None and not ctx.fragment_ids_this_run:  # a full run: its own fragments are the new ones
+        ctx.fragment_storage.clear(new_fragment_ids=frozenset(ctx.shared.new_fragment_ids.snapshot()))
+    st.stop()
 
 
 def history_of(selection: DataSelection, options: FitOptions) -> em_core.History:

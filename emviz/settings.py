@@ -73,7 +73,7 @@ def _fit_option(url, key, what, **widget) -> Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("data", "dataset", str, "mouse", choices=tuple(DATASETS), what="Data set"),
+    Setting("data", "dataset", str, "mouse", choices=tuple(DATASETS) + ("drawn",), what="Data set"),
     Setting("k", "n_components", int, None, bounds=(1, MAX_COMPONENTS), what="Components K"),
     _fit_option("cov", "covariance_type", "Covariance type", choices=tuple(COVARIANCE_LABELS)),
     _fit_option("init", "init", "Initialisation", choices=tuple(INIT_LABELS)),

@@ -13,12 +13,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import streamlit as st
 
-from . import csv_loader, placed_means, saved_fit
+from . import csv_loader, drawing, drawn_data, placed_means, saved_fit
 from .datasets import DATASETS, load_dataset
 from .fitting import COVARIANCE_LABELS, INIT_LABELS, FitOptions
 from .settings import MAX_COMPONENTS, MEANS_PARAMETER, SETTINGS, encode_means, parse_link_value, setting_for_key
 
 UPLOAD = "upload"
+#: The data source "Draw your own" (emviz.drawing); its points travel in the link as ``pts``.
+DRAWN = "drawn"
+POINTS_PARAMETER = "pts"
 
 @dataclass(frozen=True)
 class DataSelection:
@@ -79,6 +82,11 @@ def restore_from_url() -> None:
                              f"{reason} (allowed: {setting.allowed_text()}); {default} is used instead.")
     if MEANS_PARAMETER in params:
         st.session_state[placed_means.LINK_KEY] = params[MEANS_PARAMETER]  # read once K and the data are known
+    if POINTS_PARAMETER in params:
+        try:
+            drawing.replace(drawn_data.decode_link(params[POINTS_PARAMETER]), "Opened from a link.")
+        except ValueError as reason:
+            notes.append(f"Drawn points: {reason}, so they were left out; the canvas starts blank.")
     if "step" in params:
         try:
             st.session_state["pending_step"] = int(params["step"])
@@ -88,8 +96,16 @@ def restore_from_url() -> None:
 
 
 def write_url(options: FitOptions | None, dataset: str, step: int | None = None) -> None:
-    """Mirror the shareable settings into the URL (an uploaded file cannot travel in a link)."""
+    """Mirror the shareable settings into the URL (an uploaded file cannot travel in a link).
+
+    A drawing travels as ``pts`` when it is small (:data:`emviz.drawn_data.MAX_LINK_POINTS`).
+    """
     values = {} if dataset == UPLOAD else {"data": dataset}
+    points = drawing.link_value() if dataset == DRAWN else None
+    if points is not None:
+        values[POINTS_PARAMETER] = points
+    elif POINTS_PARAMETER in st.query_params:
+        del st.query_params[POINTS_PARAMETER]  # another data source, or a drawing too big for a link
     if options is not None:
         values.update({s.url: getattr(options, s.key) for s in SETTINGS if hasattr(options, s.key)})
     if options is not None and options.means_init is not None:
@@ -130,14 +146,14 @@ def data_sidebar() -> DataSelection | None:
     restore_from_url()
     sb = st.sidebar
     sb.header("Data")
-    options = list(DATASETS) + ([UPLOAD] if "upload_bytes" in st.session_state else [])
+    options = list(DATASETS) + [DRAWN] + ([UPLOAD] if "upload_bytes" in st.session_state else [])
     if st.session_state.get("dataset") == UPLOAD and "upload_bytes" not in st.session_state:
         st.session_state["dataset"] = "mouse"
     key = sb.selectbox(
         "Data set", options, key=_widget_key("dataset"), on_change=_remember, args=("dataset",),
         format_func=lambda k: f"Your file: {st.session_state.get('upload_name', 'upload')}" if k == UPLOAD
-        else DATASETS[k].title,
-        help="Built-in teaching data sets, or the CSV you uploaded below.")
+        else "Draw your own" if k == DRAWN else DATASETS[k].title,
+        help="Built-in teaching data sets, your own points drawn on a canvas, or the CSV you uploaded below.")
     sb.file_uploader(
         "Upload your own CSV (or a saved fit)", type=["csv", "txt", "tsv", "emviz"], key="w_upload",
         on_change=_store_upload,
@@ -149,6 +165,10 @@ def data_sidebar() -> DataSelection | None:
         if saved_fit.looks_saved(name, data):
             return _saved_selection(name, data)
         return _uploaded_selection(sb)
+    if key == DRAWN:
+        X, labels, note = drawing.selection_parts()
+        return DataSelection(DRAWN, "Your drawing", note, X, ("x", "y"), labels, np.arange(X.shape[0]), default_k=3)
+    st.session_state[drawing.BASE] = key  # the set "Draw your own" offers to start from
     info = DATASETS[key]
     X = dataset_matrix(key)
     labels = load_dataset(key)[info.label_column].astype(str).to_numpy() if info.label_column else None
@@ -250,8 +270,9 @@ def options_sidebar(selection: DataSelection, *, n_components_default: int | Non
                    "Upload a CSV or pick a built-in data set to fit anew.")
         return options
     sb.header("Model")
-    # Uploads keep at least two rows (select_features(min_rows=2)), so K = 2 is always possible.
-    max_k = int(min(MAX_COMPONENTS, max(selection.X.shape[0], 2)))
+    # Uploads keep at least two rows (select_features(min_rows=2)), so K = 2 is always possible. A drawing
+    # keeps the whole range: it is refused below K + 1 points (pagekit), and K must not shrink while it grows.
+    max_k = MAX_COMPONENTS if selection.source == DRAWN else int(min(MAX_COMPONENTS, max(selection.X.shape[0], 2)))
     k_default = min(n_components_default or selection.default_k, max_k)
     if st.session_state.get("n_components") is not None and st.session_state["n_components"] > max_k:
         st.session_state["n_components"] = max_k
@@ -284,7 +305,7 @@ def options_sidebar(selection: DataSelection, *, n_components_default: int | Non
                                  key=_widget_key("n_init"), on_change=_remember, args=("n_init",),
                                  help="Run k-means this many times and keep the lowest objective J.")
     means_init = None
-    if init == "placed":
+    if init == "placed" and selection.X.shape[0] >= n_components:  # fewer rows: no fit is tried (a drawing)
         means_init = placed_means.means_table(selection.X, selection.feature_names, n_components, int(seed), sb)
     options = FitOptions(n_components=n_components, covariance_type=covariance_type, init=init,
                          seed=int(seed), max_iter=int(max_iter), tol=float(tol), reg_covar=float(reg_covar),
