@@ -128,8 +128,18 @@ class Drawing {
     // pause was over): report them after the pause, so that they are fitted too.
     if (st.rev !== st.reportedRev && !this.reportTimer) this.reportLater();
     this.root.classList.toggle("emviz-lecture", !!data.lecture);
+    this.theme();
     this.resize();
+    this.draw(); // the drawing or the theme may have changed
     this.refresh();
+  }
+
+  // The page's text colour and font, read once per run: reading styles on every click forces the
+  // browser to recompute the styles of the whole page, which cost milliseconds per brush click.
+  theme() {
+    const style = getComputedStyle(this.parent);
+    this.colour = style.getPropertyValue("--st-text-color").trim() || style.color || "#31333F";
+    this.font = style.getPropertyValue("--st-font").trim() || "sans-serif";
   }
 
   // ---------------------------------------------------------------- geometry
@@ -170,14 +180,21 @@ class Drawing {
   // ---------------------------------------------------------------- drawing on the canvas
   draw() {
     const ctx = this.canvas.getContext("2d");
-    const style = getComputedStyle(this.parent);
-    const colour = style.getPropertyValue("--st-text-color").trim() || style.color || "#31333F";
-    const font = style.getPropertyValue("--st-font").trim() || "sans-serif";
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     ctx.clearRect(0, 0, this.width, this.height);
-    paintAxes(ctx, this.st.axes, this.plot, this, colour, font);
-    if (this.st.n === 0) paintHint(ctx, this.plot, font);
+    paintAxes(ctx, this.st.axes, this.plot, this, this.colour, this.font);
+    if (this.st.n === 0) paintHint(ctx, this.plot, this.font);
     paintPoints(ctx, this.st, this.plot, this.grid, this.data.vocab.classes);
+    this.canvas.dataset.points = String(this.st.n);
+  }
+
+  // Points added from index `from` on, painted over what is there: a brush click costs its own
+  // points, not the whole drawing's (the first points also wipe the empty canvas's hint).
+  drawAdded(from) {
+    if (from === 0) { this.draw(); return; }
+    const ctx = this.canvas.getContext("2d");
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    paintPoints(ctx, this.st, this.plot, this.grid, this.data.vocab.classes, from);
     this.canvas.dataset.points = String(this.st.n);
   }
 
@@ -190,8 +207,7 @@ class Drawing {
     const p = this.hover;
     if (!p || !this.plot || !this.toGrid(p.x, p.y).inside) return;
     const s = this.settings;
-    const style = getComputedStyle(this.parent);
-    ctx.strokeStyle = style.getPropertyValue("--st-text-color").trim() || "#31333F";
+    ctx.strokeStyle = this.colour;
     ctx.globalAlpha = 0.55;
     ctx.setLineDash(s.mode === "erase" ? [4, 3] : []);
     ctx.beginPath();
@@ -215,8 +231,15 @@ class Drawing {
       c.setPointerCapture(event.pointerId);
       const st = this.st;
       this.stroke = { mode: this.settings.mode, last: p, start: st.n, before: null, changed: false };
-      if (this.stroke.mode === "erase") { this.stroke.before = snapshot(st); this.eraseAt(p); } else this.stamp(p);
-      this.draw();
+      if (this.stroke.mode === "erase") {
+        this.stroke.before = snapshot(st);
+        this.eraseAt(p);
+        this.draw();
+      } else {
+        const from = st.n;
+        this.stamp(p);
+        this.drawAdded(from);
+      }
       // The brush click's in-page time: from the event to the redrawn canvas, then to the next frame.
       const drawn = performance.now();
       const started = event.timeStamp;
@@ -236,12 +259,14 @@ class Drawing {
       const dx = p.x - s.last.x, dy = p.y - s.last.y;
       const steps = Math.min(60, Math.floor(Math.hypot(dx, dy) / spacing));
       if (steps < 1) return;
+      const from = this.st.n;
       for (let k = 1; k <= steps; k++) {
         const q = { x: s.last.x + (dx * k) / steps, y: s.last.y + (dy * k) / steps };
         if (s.mode === "erase") this.eraseAt(q); else this.stamp(q);
       }
       s.last = p;
-      this.drawSoon();
+      // Painting adds its points on top at once; erasing redraws everything, once per frame.
+      if (s.mode === "erase") this.drawSoon(); else { this.drawAdded(from); this.refresh(); }
     });
     const end = () => {
       const s = this.stroke;
@@ -254,7 +279,6 @@ class Drawing {
         this.edited({ kind: "add", start: s.start, gx: st.gx.slice(s.start, st.n), gy: st.gy.slice(s.start, st.n),
           c: st.c.slice(s.start, st.n) });
       }
-      this.draw();
     };
     c.addEventListener("pointerup", end);
     c.addEventListener("pointercancel", end);

@@ -143,8 +143,8 @@ function paintHint(ctx, plot, font) {
   ctx.fillText("pick a class above to label them; Fit the drawing (or a pause) fits the mixture", l + w / 2, t + h / 2 + 14);
 }
 
-// Every point, one path per class: thousands of markers in a handful of fills.
-function paintPoints(ctx, st, plot, grid, classes) {
+// The points from index `from` on, one path per class: thousands of markers in a handful of fills.
+function paintPoints(ctx, st, plot, grid, classes, from = 0) {
   const { l, t, w, h } = plot;
   ctx.save();
   ctx.beginPath();
@@ -155,7 +155,7 @@ function paintPoints(ctx, st, plot, grid, classes) {
   for (const cls of classes) {
     ctx.beginPath();
     let any = false;
-    for (let i = 0; i < st.n; i++) {
+    for (let i = from; i < st.n; i++) {
       if (st.c[i] !== cls.code) continue;
       any = true;
       marker(ctx, cls.shape, l + st.gx[i] * sx, t + h - st.gy[i] * sy, RADIUS);
