@@ -178,3 +178,33 @@ def test_one_column_sets_are_not_offered_to_start_from():
     options = at.selectbox(key="w_draw_start").options
     assert all("1-D" not in o and "bimodal" not in o.lower() for o in options), options
     assert len(options) == 1 + sum(len(i.feature_columns) >= 2 for i in DATASETS.values())
+
+
+def _navigation() -> list[str]:
+    import re
+    from pathlib import Path
+
+    from pagetest import APP
+    return re.findall(r'st\.Page\("(pages/[^"]+\.py)"', Path(APP).read_text())
+
+
+@pytest.mark.parametrize("page", _navigation())
+def test_every_page_works_on_a_drawing(page):
+    """A drawing is a data set like any other: every page runs on it (here opened from a link)."""
+    from streamlit.testing.v1 import AppTest
+
+    from pagetest import APP
+    xy, classes = _two_blobs(30)
+    link = drawn_data.encode_link(drawn_data.drawing_from_points(xy, np.array(classes).astype(str),
+                                                                 axes=drawn_data.BLANK_AXES))
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in {"data": "drawn", "pts": link, "k": "2"}.items():
+        at.query_params[key] = value
+    if page != "pages/explorer.py":
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.session_state["drawn"]) == 60
+    assert _canvas(at)["n"] == 60, "the canvas heads every page"
+    assert not any("Draw at least" in w.value for w in at.warning)

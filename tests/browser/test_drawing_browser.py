@@ -220,3 +220,37 @@ def test_a_brush_click_at_2000_points_stays_quick(page: Page, app_url: str):
     assert sorted(times)[2] < 250, times
     wait_fitted(page, n)
     assert_no_error(page, "2,000 drawn points")
+
+
+def test_a_page_switch_keeps_the_drawing_and_its_undo_history(page: Page, app_url: str):
+    open_canvas(page, app_url, "?data=drawn&k=3")
+    choose(page, "brush", 1)
+    spots = [(2.0, 2.0), (4.0, 6.0), (6.0, 3.0), (8.0, 8.0), (5.0, 5.0)]
+    for x, y in spots:
+        click_at(page, x, y)
+    drawn = wait_points(page, 5)
+    # Switch at once, before the pause has sent the drawing: the edits must not be lost on the way.
+    page.locator('[data-testid="stSidebarNav"] a', has_text="k-means vs GMM").click()
+    page.wait_for_url("**/k-means_vs_GMM**")
+    expect(page.locator(f"{CANVAS} canvas.emviz-draw-canvas")).to_be_attached(timeout=SERVER_TIMEOUT)
+    wait_fitted(page, 5)
+    assert points(page) == drawn
+    expect(page.locator('[data-testid="stMetric"]', has_text="k-means vs GMM").first).to_be_visible(timeout=SERVER_TIMEOUT)
+    # The undo history came along: Undo on this page takes back the last click.
+    expect(edit_button(page, "undo")).to_be_enabled()
+    edit_button(page, "undo").click()
+    assert wait_points(page, 4) == drawn[:4]
+    wait_fitted(page, 4)
+    assert_no_error(page, "a drawing across a page switch")
+
+
+def test_axe_finds_nothing_serious_on_the_canvas(page: Page, app_url: str):
+    from axe_playwright_python.sync_playwright import Axe
+    from test_layout_a11y import _serious
+
+    open_canvas(page, app_url)
+    choose(page, "class", 2)
+    click_at(page, 5.0, 5.0)
+    wait_points(page, 5)
+    found = _serious(Axe().run(page).response)
+    assert not found, "axe-core, serious or critical:\n" + "\n".join(found)
