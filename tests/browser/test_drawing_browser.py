@@ -254,3 +254,26 @@ def test_axe_finds_nothing_serious_on_the_canvas(page: Page, app_url: str):
     wait_points(page, 5)
     found = _serious(Axe().run(page).response)
     assert not found, "axe-core, serious or critical:\n" + "\n".join(found)
+
+
+def test_the_drawing_downloads_as_csv(page: Page, app_url: str, tmp_path):
+    import csv
+
+    open_canvas(page, app_url, "?data=drawn&k=2")
+    choose(page, "class", 3)
+    click_at(page, 3.0, 7.0)
+    choose(page, "class", 0)
+    click_at(page, 7.0, 3.0)
+    drawn = wait_points(page, 10)
+    edit_button(page, "fit").click()
+    wait_fitted(page, 10)
+    target = page.get_by_role("button", name="Download the drawing (CSV)")
+    target.scroll_into_view_if_needed()
+    with page.expect_download(timeout=30_000) as info:
+        target.click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    rows = list(csv.reader(path.open()))
+    assert rows[0] == ["x", "y", "class"]
+    names = {0: "no class", 3: "C"}
+    assert [[float(r[0]), float(r[1]), r[2]] for r in rows[1:]] == [[x, y, names[c]] for x, y, c in drawn]
