@@ -211,7 +211,7 @@ class Stepper {
     this.chart = el("div", "emviz-chart");
     body.append(this.words, this.chart);
     this.hands = new Hands(this);
-    this.root.append(nav, this.hands.bar, scrub, body);
+    this.root.append(nav, scrub, body, this.hands.bar);
     parent.appendChild(this.root);
     this.onKey = (event) => this.key(event);
     document.addEventListener("keydown", this.onKey);
@@ -235,8 +235,12 @@ class Stepper {
     addFrames(this.fit, data.frames, data.pool);
     this.root.classList.toggle("emviz-lecture", !!data.lecture);
     this.hands.accept(data);
-    // Placing the starting means is one picture, not a run of steps: no buttons to step with.
+    // Placing the starting means is one picture, not a run of steps: no buttons to step with, and the
+    // placement hint takes their place above the chart. Otherwise the hands-on buttons sit under the
+    // chart, where they act, so the chart still starts on a 1280x720 projector's first screen.
     this.root.classList.toggle("emviz-placing", !!data.placing);
+    if (data.placing) this.root.insertBefore(this.hands.bar, this.root.firstChild);
+    else this.root.appendChild(this.hands.bar);
     if (this.speed.options.length === 0) {
       for (const seconds of data.speeds) {
         const option = el("option", "", `${seconds} s per step`);
