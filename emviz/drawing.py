@@ -31,8 +31,9 @@ from .drawn_data import Drawing
 __all__ = ["KEY", "canvas", "current", "link_value", "replace", "selection_parts", "take_report"]
 
 _HERE = Path(__file__).resolve().parent
-# One module for the browser: the points, edits and painting (drawing_parts.js), then the component.
-_JS = "\n".join((_HERE / name).read_text(encoding="utf-8") for name in ("drawing_parts.js", "drawing.js"))
+# One module for the browser: the shared DOM helper, the points, edits and painting (drawing_parts.js),
+# then the component.
+_JS = "\n".join((_HERE / name).read_text(encoding="utf-8") for name in ("dom.js", "drawing_parts.js", "drawing.js"))
 _component = st.components.v2.component("emviz_drawing", js=_JS, css=(_HERE / "drawing.css").read_text(encoding="utf-8"),
                                         isolate_styles=False)
 

@@ -1,16 +1,9 @@
-// emviz drawing, part 1 of 2 (emviz/drawing.py joins this file and drawing.js into the component's
+// emviz drawing, part 1 of 2 (emviz/drawing.py joins dom.js, this file and drawing.js into the component's
 // module): the drawn points in grid units and their edits, the packed drawing Python sends, and
 // painting axes and points on a 2-D canvas context. No DOM and no Streamlit here.
 
 const MARGIN = { left: 56, right: 16, top: 14, bottom: 42 };
 const RADIUS = 3.5; // marker size in CSS pixels
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 // ------------------------------------------------------------------ the points (grid units)
 function emptyState(axes) {

@@ -134,13 +134,6 @@ function themeColours(element) {
   return { text, background, key: text + "|" + background };
 }
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 const BUTTONS = [
   ["first", "First", "Home", "Back to the first recorded step (Home key)."],
   ["previous", "Previous", "ArrowLeft", "One step back (← key)."],

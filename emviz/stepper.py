@@ -46,8 +46,8 @@ import streamlit.components.v1 as components_v1
 from . import explain, figures
 
 _HERE = Path(__file__).resolve().parent
-# One module for the component: the hands-on part (placing and moving means) first, then the stepper.
-_JS = "\n".join((_HERE / name).read_text(encoding="utf-8") for name in ("stepper_hands.js", "stepper.js"))
+# One module for the component: the shared DOM helper, the hands-on part (placing and moving means), the stepper.
+_JS = "\n".join((_HERE / name).read_text(encoding="utf-8") for name in ("dom.js", "stepper_hands.js", "stepper.js"))
 _CSS = (_HERE / "stepper.css").read_text(encoding="utf-8")
 
 # Values this long (characters of JSON) or longer are pooled and shared between steps.

@@ -1,8 +1,8 @@
 // emviz stepper, hands on the model: place the starting means by clicking, drag a mean and continue EM.
 //
-// Read before stepper.js: emviz/stepper.py joins the two into the component's one module, so the
-// helpers el and resolve are stepper.js's own. The Stepper owns a Hands and calls accept() with
-// every run's data and redrawn() after every draw.
+// Read between dom.js and stepper.js: emviz/stepper.py joins them into the component's one module, so
+// el (dom.js) and resolve (stepper.js) are in scope. The Stepper owns a Hands and calls accept()
+// with every run's data and redrawn() after every draw.
 // Everything here happens in the browser at once; Python hears the result once per click (the
 // placed means) or once per request (Continue EM from here), and fits.
 
