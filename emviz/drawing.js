@@ -347,19 +347,20 @@ class Drawing {
   }
 
   undo() {
-    if (this.stroke || !this.st.undo.length) return; // nothing before the first edit
-    const edit = this.st.undo.pop();
-    applyEdit(this.st, edit, false);
-    this.st.redo.push(edit);
-    this.draw();
-    this.changed();
+    this.replay(this.st.undo, this.st.redo, false);
   }
 
   redo() {
-    if (this.stroke || !this.st.redo.length) return;
-    const edit = this.st.redo.pop();
-    applyEdit(this.st, edit, true);
-    this.st.undo.push(edit);
+    this.replay(this.st.redo, this.st.undo, true);
+  }
+
+  // Move the newest edit from one history to the other, undoing or redoing it; nothing before the
+  // first edit or after the last, and never in the middle of a stroke.
+  replay(from, to, forward) {
+    if (this.stroke || !from.length) return;
+    const edit = from.pop();
+    applyEdit(this.st, edit, forward);
+    to.push(edit);
     this.draw();
     this.changed();
   }
@@ -425,20 +426,7 @@ class Drawing {
 }
 
 export default function (component) {
-  const { parentElement } = component;
-  let drawing = parentElement.__emvizDrawing;
-  if (!drawing || !drawing.root.isConnected) {
-    parentElement.querySelectorAll(":scope > .emviz-drawing").forEach((root) => root.remove());
-    drawing = new Drawing(parentElement);
-    parentElement.__emvizDrawing = drawing;
-  }
-  CACHE.active = drawing;
-  drawing.accept(component);
-  return () => {
-    drawing.destroy();
-    drawing.root.remove();
-    if (parentElement.__emvizDrawing === drawing) delete parentElement.__emvizDrawing;
-  };
+  return mountOnce(component, Drawing, "emviz-drawing", CACHE);
 }
 
 // For tests and the benchmark: the points in data units, and where a data point is on the screen.

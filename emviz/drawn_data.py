@@ -28,6 +28,7 @@ import math
 import re
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -47,8 +48,7 @@ MAX_LINK_POINTS = 300
 MAX_POINTS = 20_000
 
 
-@dataclass(frozen=True)
-class DrawClass:
+class DrawClass(NamedTuple):
     """One entry of the class picker.
 
     Attributes
@@ -87,7 +87,7 @@ VOCABULARY = {
     "default_brush": 5,
     "spreads": [0.01, 0.03, 0.06, 0.12],
     "default_spread": 0.03,
-    "classes": [{"code": c.code, "name": c.name, "colour": c.colour, "shape": c.shape} for c in CLASSES],
+    "classes": [c._asdict() for c in CLASSES],
     "grid": GRID,
     "max_points": MAX_POINTS,
 }

@@ -427,20 +427,5 @@ class Stepper {
 }
 
 export default function (component) {
-  const { parentElement } = component;
-  let stepper = parentElement.__emvizStepper;
-  if (!stepper || !stepper.root.isConnected) {
-    // A container Streamlit reuses after an unmount may still hold an old root: one stepper only.
-    parentElement.querySelectorAll(":scope > .emviz-stepper").forEach((root) => root.remove());
-    stepper = new Stepper(parentElement);
-    parentElement.__emvizStepper = stepper;
-  }
-  // The arrow keys belong to the newest stepper only, should an old one linger on the page.
-  CACHE.active = stepper;
-  stepper.accept(component);
-  return () => {
-    stepper.destroy();
-    stepper.root.remove();
-    if (parentElement.__emvizStepper === stepper) delete parentElement.__emvizStepper;
-  };
+  return mountOnce(component, Stepper, "emviz-stepper", CACHE);
 }
