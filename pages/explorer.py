@@ -74,15 +74,27 @@ if not lecture:
         st.markdown(selection.note)
 ui.show_messages(selection)
 
-if options.init == "placed" and options.means_init is None and not saved:
-    # Fewer than K means placed: the chart is for placing them; EM runs once all K are there.
-    ui.write_url(options, selection.source)
-    placed_means.placement_screen(selection, options.n_components, view_mode=view_mode, view_columns=view_columns,
-                                  lecture=lecture, key=STEPPER_KEY, config=pagekit.PLOT_CONFIG)
-    st.stop()
 
+def _chart_and_side():
+    """Where the stepper and the side panel go: side by side, or (lecture mode) the panel below."""
+    return (st.container(), st.container()) if lecture else st.columns([3, 2])
+
+
+# Fewer than K means placed: the chart is for placing them; EM runs once all K are there.
+placing = options.init == "placed" and options.means_init is None and not saved
 with st.spinner("Fitting the mixture…"):
-    history = pagekit.history_of(selection, options)
+    history = None if placing else pagekit.history_of(selection, options)
+if placing:
+    # The stepper stands where it will once the fit is drawn: the same columns, the side one saying what to do.
+    ui.write_url(options, selection.source)
+    chart_col, side_col = _chart_and_side()
+    with chart_col:
+        placed_means.placement_screen(selection, options.n_components, view_mode=view_mode,
+                                      view_columns=view_columns, lecture=lecture, key=STEPPER_KEY,
+                                      config=pagekit.PLOT_CONFIG)
+    side_col.info(f"**Place the starting means.** {placed_means.START_SENTENCE} Or type exact numbers in the "
+                  "sidebar's table of starting means.")
+    pagekit.stop_page()  # and forget the explorer's fragment: a late request of the fit's stepper must not redraw it
 if options.edits:
     before = pagekit.fit_or_stop(selection.X, replace(options, edits=options.edits[:-1]))
     st.info(hand_edits.describe(before, options.edits[-1], selection.feature_names))
@@ -200,7 +212,7 @@ def explorer() -> None:
     hand_edits.write_link(options)
     # On a 1280x720 projector the picture must be on screen at once: in lecture mode the stepper
     # puts its words beside the chart, and the panels go below it.
-    chart_col, side_col = (st.container(), st.container()) if lecture else st.columns([3, 2])
+    chart_col, side_col = _chart_and_side()
 
     step = history[index]
     row = int(st.session_state.get("explain_row", 0))

@@ -190,3 +190,20 @@ def test_stretching_an_ellipse_along_its_major_axis_and_continuing(page: Page, a
     ratio = np.sqrt(np.linalg.eigvalsh(start)[-1] / np.linalg.eigvalsh(original)[-1])
     assert abs(ratio - 1.5) < 0.05, ratio
     np.testing.assert_allclose(np.linalg.eigvalsh(start)[0], np.linalg.eigvalsh(original)[0], rtol=1e-6)
+
+
+def test_clear_after_a_placed_fit_goes_back_to_placing_and_stays(page: Page, app_url: str):
+    """The sidebar's Clear after a fit: placement mode, and no late request of the fit's stepper brings the
+    fit back (a page that stops early must forget the explorer's fragment)."""
+    open_explorer(page, app_url, "?data=mouse&k=3&init=placed&means=-1.5,2.0;0.0,-0.5;1.5,2.0")
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Clear").click()
+    _wait_placing(page, 0)
+    for _ in range(6):  # three seconds: any stale fragment rerun would have redrawn the fit by then
+        page.wait_for_timeout(500)
+        expect(page.locator(f"{STEPPER} .emviz-title")).to_have_text("Place the starting means")
+    pixels = page.evaluate(_PIXELS_JS, [(0.0, 0.0)])
+    page.mouse.click(*pixels["at"][0])
+    _wait_placing(page, 1)
+    wait_idle(page)
+    expect(page.locator(HINT)).to_contain_text("1 of 3 placed")
+    assert_no_error(page, "placing again after Clear")
