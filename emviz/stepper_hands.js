@@ -100,13 +100,14 @@ class Hands {
       const y = this.placing.dims === 1 ? 0 : at.y;
       this.placing.items.push({ at: this.placing.dims === 1 ? [at.x] : [at.x, at.y], x: at.x, y });
     }
-    this.drawPlaced();
-    this.sayPlaced();
+    // Report first: the K-th mean starts the fit on the server, and the marker costs a restyle.
     this.reports += 1;
     this.stepper.setStateValue("placed", {
       seq: this.placing.seq, click: this.reports,
       means: this.placing.items.map((item) => (item.at ? { at: item.at } : { kept: item.kept })),
     });
+    this.sayPlaced();
+    this.drawPlaced();
   }
 
   nearestPlaced(axes, at) {
