@@ -30,8 +30,14 @@ Measured in the page itself (``performance.now()``):
   At N = 10^4 the app cannot be opened on an upload, so its row is the time from
   handing the file to the file input until the chart shows the new data.
 
+* **K-th mean placed → fit shown** (``hands_measures.place_in_turns``): the explorer in placement
+  mode on the mouse data, K = 3; two means are clicked, then from the third click's pointer event
+  until the stepper has drawn the fitted run's first step (the init step holding the placed means).
+  Each round places at a new spot, so each round fits anew; a bare rerun (Next) between rounds.
+
 Targets (issue 13): Next ≤ 0.35× the bare rerun at N = 490 and ≤ 0.5× at N = 10^4; first chart ≤ 1.2×
-the bare page on a warm server and ≤ 1.3× on a freshly started one.
+the bare page on a warm server and ≤ 1.3× on a freshly started one. Issue 10: the K-th mean placed →
+fit shown ≤ 1.0× the bare rerun.
 
 One row is an absolute time, not a ratio: **brush click → drawn** on the "Draw your own" canvas with
 2,000 points drawn, measured by the canvas itself (issue 10: ≤ 50 ms in-page).
@@ -56,9 +62,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere: emviz is importable
 
 from emviz.devserver import CHROMIUM_ARGS, chromium_path, start_streamlit, stop_process_group  # noqa: E402
+from hands_measures import brush_clicks, place_in_turns  # noqa: E402  (benchmarks/ is the script's folder)
 
 CHROMIUM = chromium_path() or "/usr/bin/chromium"
-TARGETS = {"next_490": 0.35, "next_10000": 0.5, "first": 1.2, "cold": 1.3, "upload": 1.5}
+TARGETS = {"next_490": 0.35, "next_10000": 0.5, "first": 1.2, "cold": 1.3, "upload": 1.5, "place": 1.0}
 BRUSH_TARGET_MS = 50  # issue 10: a brush click redrawn within this, in-page, at 2,000 drawn points
 
 BARE_PAGE = textwrap.dedent('''
@@ -271,52 +278,6 @@ class Bench:
         return page.evaluate("() => [...new Set(window.__bench.mainChart()._fullData.map(t => t.type))].join('+')")
 
 
-def brush_clicks(bench: Bench, app_url: str, repeats: int, n_points: int = 2_000) -> dict[str, list[float]]:
-    """In-page ms of brush clicks on the "Draw your own" canvas holding ``n_points`` points.
-
-    The canvas (``emviz/drawing.js``) times each click itself: from the pointer event's time stamp
-    to the end of its redraw (``draw``) and to the next animation frame after it (``frame``, when
-    the new points reach the screen), both with ``performance.now()``. The points are brushed on
-    with real clicks (20 a click), the page refits once they pause, then each measured click adds 5
-    to a quiet page.
-    """
-    context, page = bench.new_page()
-    page.goto(app_url + "/?data=drawn&k=3")
-    page.wait_for_selector('[data-testid="emvizDrawing"] canvas', timeout=120_000)
-    bench.idle(page)
-
-    def press(group: str, value) -> None:
-        page.locator(f'[data-testid="emvizDrawing"] .emviz-draw-{group} button[data-value="{value}"]').click()
-
-    def click(x: float, y: float) -> None:
-        where = page.evaluate("([x, y]) => window.__emvizDrawing.api.toClient(x, y)", [x, y])
-        page.mouse.click(where["x"], where["y"])
-
-    count = "() => window.__emvizDrawing.api.points().length"
-    press("brush", 20)
-    press("spread", 0.06)
-    i = 0
-    while page.evaluate(count) < n_points:
-        click(1.5 + (i % 12) * 0.6, 1.5 + (i // 12 % 12) * 0.6)
-        i += 1
-    page.wait_for_timeout(1_500)  # the pause after the last edit: the page refits the drawing
-    bench.idle(page)
-    press("brush", 5)
-    times: dict[str, list[float]] = {"frame": [], "draw": [], "points": []}
-    for k in range(repeats + 1):
-        before = page.evaluate(count)
-        click(2.0 + (k % 7), 8.0)
-        page.wait_for_function("(n) => (window.__emvizDrawing.lastClick || {}).points > n", arg=before,
-                               timeout=10_000, polling=20)
-        last = page.evaluate("() => window.__emvizDrawing.lastClick")
-        for key in times:
-            times[key].append(last[key])
-        page.wait_for_timeout(1_000)  # let the pause's refit run, so each click lands on a quiet page
-        bench.idle(page)
-    context.close()
-    return {key: values[1:] for key, values in times.items()}  # the first click warms up
-
-
 def progress(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -409,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
             app_ctx, app_page, _ = bench.open(app_url)
             bare_ctx, bare_page, _ = bench.open(bare_490)
             next_in_turns(app_page, bare_page, "490")
+            progress("placing the K-th mean at N=490, app and bare page in turns")
+            raw["app_place_490"], raw["bare_place_490"] = place_in_turns(bench, app_url, bare_page, args.repeats)
             app_ctx.close()
             bare_ctx.close()
 
@@ -449,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         ("open → first chart, warm server", "490", "app_first_490", "bare_first_490", TARGETS["first"]),
         ("open → first chart, new server", "490", "app_cold_490", "bare_cold_490", TARGETS["cold"]),
         ("upload → chart (vs bare open)", "10^4", "app_upload_10000", "bare_first_10000", TARGETS["upload"]),
+        ("K-th mean placed → fit shown", "490", "app_place_490", "bare_place_490", TARGETS["place"]),
     ]
     print(f"\nemviz browser benchmark · {repo} · Chromium headless · medians of {args.repeats} clicks, "
           f"{args.loads} warm loads, {args.cold} cold loads (app and bare page measured in turns)")
