@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import em_core
-from emviz import figures, stepper
+from emviz import figures, frame_store, stepper
 
 
 @pytest.fixture(scope="module")
@@ -36,18 +36,18 @@ def _words(history, index):
 def test_packing_round_trips_to_the_same_figure(fit):
     history, view = fit
     figure = figures.step_figure(history, len(history) - 1, view)
-    skeleton, pool = stepper.pack_figure(figure)
+    skeleton, pool = frame_store.pack_figure(figure)
     values = {ref: value for ref, (value, _) in pool.items()}
     assert _unpack(skeleton, values) == json.loads(pio.to_json(figure, validate=False))
     assert pool, "the point arrays and the template must be pooled"
-    assert all(size >= stepper.POOL_MIN_CHARS for _, size in pool.values())
+    assert all(size >= frame_store.POOL_MIN_CHARS for _, size in pool.values())
 
 
 def test_unchanged_values_are_shared_between_steps(fit):
     history, view = fit
     e_index = history.indices_of("e_step")[1]
-    _, pool_e = stepper.pack_figure(figures.step_figure(history, e_index, view))
-    skeleton_m, pool_m = stepper.pack_figure(figures.step_figure(history, e_index + 1, view))
+    _, pool_e = frame_store.pack_figure(figures.step_figure(history, e_index, view))
+    skeleton_m, pool_m = frame_store.pack_figure(figures.step_figure(history, e_index + 1, view))
     points_m = next(t for t in skeleton_m["data"] if t["name"] == "points")
     # An M-step moves no point and recolours none: positions and colours are the E-step's pool entries.
     for attribute in ("x", "y", "marker"):
@@ -56,9 +56,9 @@ def test_unchanged_values_are_shared_between_steps(fit):
 
 
 def test_inline_markdown_escapes_and_formats():
-    assert stepper.inline_markdown("**J** = 3 <b>") == "<strong>J</strong> = 3 &lt;b&gt;"
-    assert stepper.inline_markdown("the *new* `mu`") == "the <em>new</em> <code>mu</code>"
-    assert stepper.inline_markdown("2 * 3 * 4") == "2 * 3 * 4"
+    assert frame_store.inline_markdown("**J** = 3 <b>") == "<strong>J</strong> = 3 &lt;b&gt;"
+    assert frame_store.inline_markdown("the *new* `mu`") == "the <em>new</em> <code>mu</code>"
+    assert frame_store.inline_markdown("2 * 3 * 4") == "2 * 3 * 4"
 
 
 @given(current=st.integers(0, 59), n=st.integers(1, 60), window=st.integers(1, 80))
@@ -81,7 +81,7 @@ def test_parse_ranges_ignores_junk():
 
 def test_payload_sends_what_is_missing_and_only_once(fit):
     history, view = fit
-    store = stepper.FrameStore(build=lambda i: (figures.step_figure(history, i, view), _words(history, i)),
+    store = frame_store.FrameStore(build=lambda i: (figures.step_figure(history, i, view), _words(history, i)),
                                n_steps=len(history))
     current = 5
     first = stepper.payload(store, "id", current, set(), build_budget_s=60)
@@ -100,12 +100,12 @@ def test_payload_sends_what_is_missing_and_only_once(fit):
 
 def test_payload_respects_the_budgets(fit):
     history, view = fit
-    store = stepper.FrameStore(build=lambda i: (figures.step_figure(history, i, view), _words(history, i)),
+    store = frame_store.FrameStore(build=lambda i: (figures.step_figure(history, i, view), _words(history, i)),
                                n_steps=len(history))
     tight = stepper.payload(store, "id", 3, set(), send_budget=1, build_budget_s=60)
     assert list(tight["frames"]) == ["3"], "the current step always goes, nothing beyond the budget"
     assert not tight["complete"]
-    fresh = stepper.FrameStore(build=store.build, n_steps=len(history))
+    fresh = frame_store.FrameStore(build=store.build, n_steps=len(history))
     hurried = stepper.payload(fresh, "id", 3, set(), build_budget_s=0)
     assert {"3", "4"} <= set(hurried["frames"]) and not hurried["complete"]
 
@@ -113,7 +113,7 @@ def test_payload_respects_the_budgets(fit):
 def test_a_first_visit_gets_the_current_step_and_its_neighbours_and_asks_for_the_rest(fit):
     """Issue 13: a new session's first payload is four steps, not the whole fit (942 KB at N = 490)."""
     history, view = fit
-    store = stepper.FrameStore(build=lambda i: (figures.step_figure(history, i, view), _words(history, i)),
+    store = frame_store.FrameStore(build=lambda i: (figures.step_figure(history, i, view), _words(history, i)),
                                n_steps=len(history))
     for i in range(len(history)):
         store.frame(i)  # a warm server: every step is built already
@@ -129,7 +129,7 @@ def test_a_first_visit_gets_the_current_step_and_its_neighbours_and_asks_for_the
 
 def test_store_drops_least_recently_used_steps(fit):
     history, view = fit
-    store = stepper.FrameStore(build=lambda i: (figures.step_figure(history, i, view), _words(history, i)),
+    store = frame_store.FrameStore(build=lambda i: (figures.step_figure(history, i, view), _words(history, i)),
                                n_steps=len(history), budget=1)
     store.frame(0)
     store.frame(1)
