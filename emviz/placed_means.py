@@ -31,6 +31,7 @@ import streamlit as st
 
 import em_core
 
+from .fitting import data_digest
 from .settings import decode_means
 
 __all__ = ["LINK_KEY", "START_SENTENCE", "STATE_KEY", "apply_report", "means_table", "placement_screen",
@@ -55,10 +56,6 @@ def _as_tuples(means) -> tuple:
     return tuple(tuple(float(v) for v in np.ravel(row)) for row in np.asarray(means, dtype=float))
 
 
-def _identity(X: np.ndarray, names) -> tuple:
-    return tuple(names), X.shape, float(np.asarray(X[:1000], dtype=float).sum())
-
-
 def _set(state: dict, means: tuple, *, from_table: bool = False) -> None:
     """A change the server makes: the browser starts again from this list."""
     state.update(means=means, base=means, seq=state.get("seq", 0) + 1)
@@ -71,7 +68,7 @@ def _state(X, names, n_components: int) -> dict:
     state = st.session_state.setdefault(STATE_KEY, {})
     if not isinstance(state, dict):  # an old session's plain tuple of means
         state = st.session_state[STATE_KEY] = {"means": tuple(state)}
-    identity = _identity(X, names)
+    identity = (tuple(names), data_digest(X))
     if state.get("data") != identity:
         state["data"] = identity
         kept = state.get("means") or ()
@@ -89,7 +86,8 @@ def _state(X, names, n_components: int) -> dict:
 
 
 def placing_state(n_components: int) -> dict:
-    """What the browser needs to place means: the list as the server last set it, and its counter."""
+    """What the browser needs to place means: K, the list as the server last set it (data coordinates), and
+    its counter."""
     state = st.session_state.get(STATE_KEY) or {}
     return {"k": n_components, "seq": state.get("seq", 0), "base": state.get("base", ())}
 
@@ -189,14 +187,14 @@ def placement_screen(selection, n_components: int, *, view_mode: str, view_colum
     """The explorer while fewer than K means are placed: the data, the placed means, clicks place more."""
     import functools
 
-    from . import figures, fitting, stepper
+    from . import figures, stepper
 
     X = selection.X
     view = figures.data_view(X, mode=view_mode, columns=view_columns, column_names=selection.feature_names)
     display_rows = figures.subsample_rows(X.shape[0])
     state = placing_state(n_components)
     base = np.asarray(state["base"], dtype=float).reshape(-1, X.shape[1])
-    frames_id = stepper.frames_key("placing", fitting.data_digest(X), view_mode, tuple(view_columns), n_components,
+    frames_id = stepper.frames_key("placing", data_digest(X), view_mode, tuple(view_columns), n_components,
                                    lecture, state["base"], tuple(selection.feature_names))
     build = functools.partial(_placement_content, view=view, base=base, n_components=n_components, lecture=lecture,
                               display_rows=display_rows)
@@ -220,5 +218,4 @@ def placement_screen(selection, n_components: int, *, view_mode: str, view_colum
     screen = view.project_points(base) if len(base) else np.zeros((0, 2))
     stepper.stepper(store, frames_id, step=0, seq=state["seq"], key=key, config=config, lecture=lecture,
                     dims=1 if view.is_1d else 2, on_placed=placed,
-                    placing={"k": n_components, "seq": state["seq"], "base": screen.tolist(),
-                             "dims": 1 if view.is_1d else 2})
+                    placing=dict(state, base=screen.tolist()))

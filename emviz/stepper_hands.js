@@ -76,7 +76,7 @@ class Hands {
     if (!this.placing || this.placing.seq !== placing.seq || this.placing.k !== placing.k) {
       // The server set the list (a new screen, the table, a button, a link): start from it.
       const items = placing.base.map((xy, i) => ({ kept: i, x: xy[0], y: xy.length > 1 ? xy[1] : 0 }));
-      this.placing = { k: placing.k, seq: placing.seq, dims: placing.dims, items };
+      this.placing = { k: placing.k, seq: placing.seq, dims: data.dims, items };
     }
     this.sayPlaced();
   }
@@ -155,6 +155,18 @@ class Hands {
     this.sayMoves();
   }
 
+  // The step on screen, resolved once (not on every pointer move): its traces, as the step draws
+  // them, and the shapes of its components.
+  stepOnScreen() {
+    const frame = this.stepper.fit && this.stepper.fit.frames.get(this.stepper.current);
+    if (!frame) return null;
+    if (!this.onScreen || this.onScreen.frame !== frame) {
+      const data = resolve(this.stepper.fit, frame.skeleton).data;
+      this.onScreen = { frame, data, shapes: this.shapes(data) };
+    }
+    return this.onScreen;
+  }
+
   // Each component's mean and, with full covariances in 2-D, the axes of its outermost ellipse, as
   // the step draws them (before any move). An outline sampled evenly around the ellipse has the
   // covariance r²Σ/2, so its eigenvectors are the ellipse's axes and sqrt(2λ) their half-lengths.
@@ -226,10 +238,10 @@ class Hands {
   press(event) {
     if (!this.moving || !this.editable || event.button > 0) return;
     const axes = axesOf(this.chart);
-    const frame = this.stepper.fit && this.stepper.fit.frames.get(this.stepper.current);
-    if (!axes || !frame) return;
+    const step = this.stepOnScreen();
+    if (!axes || !step) return;
     const at = pointerAt(axes, event);
-    const shapes = this.shapes(resolve(this.stepper.fit, frame.skeleton).data);
+    const { shapes } = step;
     const near = (x, y) => Math.hypot(axes.xa.d2p(x) - at.px, axes.ya.d2p(y) - at.py);
     let best = null;
     let bestDistance = NEAR_PX;
@@ -289,10 +301,9 @@ class Hands {
   // moving, handles at the ends of each ellipse's axes.
   drawMoves() {
     const Plotly = this.stepper.Plotly;
-    const frame = this.stepper.fit && this.stepper.fit.frames.get(this.stepper.current);
-    if (!Plotly || !frame || this.placing) return;
-    const original = resolve(this.stepper.fit, frame.skeleton).data;
-    const shapes = this.shapes(original);
+    const step = this.stepOnScreen();
+    if (!Plotly || !step || this.placing) return;
+    const { data: original, shapes } = step;
     const xs = [], ys = [], indices = [];
     original.forEach((trace, i) => {
       const meta = trace.meta || {};

@@ -76,7 +76,7 @@ def test_a_link_with_placed_means_starts_em_exactly_there():
 def test_choosing_the_initialisation_puts_the_chart_in_placement_mode():
     at = run_app({"init": "placed"})
     data = _stepper_data(at)
-    assert data["placing"] == {"k": 3, "seq": data["placing"]["seq"], "base": [], "dims": 2}
+    assert data["placing"] == {"k": 3, "seq": data["placing"]["seq"], "base": []} and data["dims"] == 2
     assert data["n"] == 1 and data["frames"]["0"]["title"] == "Place the starting means"
     assert not data["editable"], "nothing to move before a fit"
     assert _placed(at) == ()
