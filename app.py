@@ -11,6 +11,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+# Every page imports these; with them loaded, the objects the imports made are frozen out of the
+# full garbage collection Streamlit runs after every run (about 100 ms each here otherwise).
+import emviz.figures  # noqa: F401
+import emviz.pagekit  # noqa: F401
+from emviz.long_lived import freeze_import_time_objects
+
+freeze_import_time_objects()
+
 PAGES = [
     st.Page("pages/explorer.py", title="Explorer", default=True),
     st.Page("pages/1_k-means_vs_GMM.py", title="k-means vs GMM", url_path="k-means_vs_GMM"),
