@@ -34,7 +34,7 @@ import em_core
 from .fitting import data_digest
 from .settings import decode_means
 
-__all__ = ["LINK_KEY", "START_SENTENCE", "STATE_KEY", "apply_report", "means_table", "placement_screen",
+__all__ = ["LINK_KEY", "START_SENTENCE", "STATE_KEY", "all_placed", "apply_report", "means_table", "placement_screen",
            "placing_state", "suggested_means"]
 
 #: What the start is, besides the means (the caption and the theory page say it).
@@ -90,6 +90,12 @@ def placing_state(n_components: int) -> dict:
     its counter."""
     state = st.session_state.get(STATE_KEY) or {}
     return {"k": n_components, "seq": state.get("seq", 0), "base": state.get("base", ())}
+
+
+def all_placed(n_components: int) -> tuple | None:
+    """The placed means once all ``n_components`` are there (this session's, as the last click left them), else None."""
+    means = (st.session_state.get(STATE_KEY) or {}).get("means") or ()
+    return tuple(means) if len(means) == n_components else None
 
 
 def apply_report(report, lift, n_components: int) -> str | None:
@@ -208,10 +214,15 @@ def placement_screen(selection, n_components: int, *, view_mode: str, view_colum
         refused = apply_report(stepper.reported(key, "placed"), lift, n_components)
         if refused:
             st.session_state["placement_refused"] = f"The click was not used: {refused}."
-        elif len(st.session_state[STATE_KEY]["means"]) == n_components:
-            # The K-th mean: the fit opens at its start, the init step holding exactly these means.
+            return  # nothing changed: the explorer's fragment alone reruns, to say so
+        if len(st.session_state[STATE_KEY]["means"]) == n_components:
+            # The K-th mean: the fit opens at its start, the init step holding exactly these means. The
+            # explorer's fragment draws it first; the page follows (pages/explorer.py).
             st.session_state["pending_step"] = 0
             st.session_state.pop("fit_key", None)
+        else:
+            # The sidebar's table of means and the link follow every click: the whole page reruns.
+            st.session_state["rerun_app"] = True
 
     if "placement_refused" in st.session_state:
         st.warning(st.session_state.pop("placement_refused"))

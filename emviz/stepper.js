@@ -244,6 +244,8 @@ class Stepper {
     }
     const fitChanged = this.fitId !== data.id;
     this.fitId = data.id;
+    // The page drew this chart first and has the rest to show: say so once the step is on screen.
+    this.followId = data.follow ? data.id : null;
     if (fitChanged || this.seq !== data.seq || this.current === null) {
       // The page moved the step (a link, a new fit or new drawing options): follow it.
       this.seq = data.seq;
@@ -399,6 +401,10 @@ class Stepper {
         this.chart.setAttribute("data-step", String(index));
         this.drawnStep = index;
         this.hands.redrawn(index);
+        if (this.followId === this.data.id && index === this.current) {
+          this.followId = null;
+          this.report();
+        }
         this.schedulePull();
       });
       if (first) this.chart.on("plotly_click", (event) => this.pick(event));

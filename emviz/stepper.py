@@ -246,7 +246,7 @@ def _plotly_url() -> str:
 def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str, config: dict,
             lecture: bool = False, on_step: Callable | None = None, on_pick: Callable | None = None,
             dims: int = 2, placing: dict | None = None, on_placed: Callable | None = None,
-            on_edited: Callable | None = None, resizable: bool = False) -> None:
+            on_edited: Callable | None = None, resizable: bool = False, follow: bool = False) -> None:
     """Mount the stepping component: buttons, caption and chart, updated in the browser.
 
     Parameters
@@ -282,6 +282,9 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
         Without it nothing can be moved.
     resizable : bool
         Whether ellipses may be stretched along their axes (handles at their ends).
+    follow : bool
+        The page has more to show than this run sent (it drew the chart first): the browser
+        reports its step as soon as the chart shows it, and that report's rerun shows the rest.
     """
     nav = reported(key, "nav")
     held = parse_ranges(nav.get("have")) if nav.get("id") == frames_id else set()
@@ -291,7 +294,8 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
                    max_steps=None if held else FIRST_WINDOW)
     data.update(id=frames_id, n=store.n_steps, step=step, seq=seq, lecture=lecture, config=config,
                 plotly_url=_plotly_url(), max_frames=MAX_CLIENT_FRAMES, speeds=list(SPEEDS), dims=dims,
-                placing=placing, editable=on_edited is not None and placing is None, resizable=resizable)
+                placing=placing, editable=on_edited is not None and placing is None, resizable=resizable,
+                follow=follow)
     _component(key=key, data=data, on_nav_change=on_step or (lambda: None),
                on_picked_change=on_pick or (lambda: None), on_placed_change=on_placed or (lambda: None),
                on_edited_change=on_edited or (lambda: None))

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
+from typing import NamedTuple
 
 import streamlit as st
 
 from emviz import explain, export, figures, fitting, hand_edits, pagekit, placed_means, saved_fit, stepper, ui
 from emviz.ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
+from emviz.fitting import FitOptions
 from emviz.settings import setting_for_key
 
 lecture, selection, options = pagekit.preamble(saved_fits=True)
@@ -80,12 +82,39 @@ def _chart_and_side():
     return (st.container(), st.container()) if lecture else st.columns([3, 2])
 
 
+class Run(NamedTuple):
+    """The fit on screen: its options, its history and the view that draws it."""
+
+    options: FitOptions
+    history: object  # em_core.History
+    view: figures.View
+    fit_key: str
+
+
+def _open(run_options: FitOptions, history) -> Run:
+    """The fit as the page shows it; a new fit opens mid-way through EM (or at a step the page asked for)."""
+    # Every shape of data has a view (1-D: histograms); the stepper, the animation and the exports dispatch on it.
+    view = figures.make_view(history, mode=view_mode, columns=view_columns, column_names=selection.feature_names)
+    fit_key = fitting.fit_key(selection.X, run_options)
+    if st.session_state.get("fit_key") != fit_key:
+        # A new fit starts mid-way through EM so the first screen shows colours and ellipses.
+        st.session_state["fit_key"] = fit_key
+        pending = st.session_state.pop("pending_step", None)
+        st.session_state["step"] = pending if pending is not None and 0 <= pending < len(history) \
+            else stepper.default_step(history)
+        st.session_state["step_seq"] = st.session_state.get("step_seq", 0) + 1
+    st.session_state["step"] = min(max(int(st.session_state.get("step", 0)), 0), len(history) - 1)
+    return Run(run_options, history, view, fit_key)
+
+
 # Fewer than K means placed: the chart is for placing them; EM runs once all K are there.
 placing = options.init == "placed" and options.means_init is None and not saved
 with st.spinner("Fitting the mixture…"):
     history = None if placing else pagekit.history_of(selection, options)
-if placing:
-    # The stepper stands where it will once the fit is drawn: the same columns, the side one saying what to do.
+
+
+def _placement() -> None:
+    """The stepper where it will stand once the fit is drawn: the same columns, the side one saying what to do."""
     ui.write_url(options, selection.source)
     chart_col, side_col = _chart_and_side()
     with chart_col:
@@ -94,8 +123,33 @@ if placing:
                                       config=pagekit.PLOT_CONFIG)
     side_col.info(f"**Place the starting means.** {placed_means.START_SENTENCE} Or type exact numbers in the "
                   "sidebar's table of starting means.")
-    pagekit.stop_page()  # and forget the explorer's fragment: a late request of the fit's stepper must not redraw it
-if options.edits:
+
+
+@st.fragment
+def explorer() -> None:
+    """The stepping component and what goes with it: reruns alone when the browser reports a step.
+
+    Placing the means and stepping through the fit share this one fragment. When the K-th mean
+    is placed, this fragment's rerun fits and draws the run's first step at once, in the chart the
+    browser already has (a ``Plotly.react`` of the placement picture: a component moving out of or
+    into a fragment is mounted anew); the rest of the page (the sidebar's table, the panels, the
+    exports) follows in a full rerun that the browser asks for once the chart shows the step.
+    """
+    if st.session_state.pop("rerun_app", False):
+        st.rerun(scope="app")
+    if run is not None:
+        _step_view(run)
+        return
+    means = placed_means.all_placed(options.n_components)
+    if means is None:
+        _placement()
+        return
+    placed = replace(options, means_init=means)  # as the sidebar's table will give them, on the full rerun
+    _step_view(_open(placed, pagekit.fit_or_stop(selection.X, placed)), chart_only=True)
+    st.session_state["rerun_app"] = True
+
+
+if options.edits and not placing:
     before = pagekit.fit_or_stop(selection.X, replace(options, edits=options.edits[:-1]))
     st.info(hand_edits.describe(before, options.edits[-1], selection.feature_names))
     back = st.columns(2 if len(options.edits) > 1 else 1)
@@ -110,23 +164,13 @@ if options.edits:
         st.session_state.pop("fit_key", None)
         st.rerun()
 
-# Every shape of data has a view (1-D: histograms); the stepper, the animation and the exports dispatch on it.
-view = figures.make_view(history, mode=view_mode, columns=view_columns, column_names=selection.feature_names)
-fit_key = fitting.fit_key(selection.X, options)
-if st.session_state.get("fit_key") != fit_key:
-    # A new fit starts mid-way through EM so the first screen shows colours and ellipses.
-    st.session_state["fit_key"] = fit_key
-    pending = st.session_state.pop("pending_step", None)
-    st.session_state["step"] = pending if pending is not None and 0 <= pending < len(history) \
-        else stepper.default_step(history)
-    st.session_state["step_seq"] = st.session_state.get("step_seq", 0) + 1
-last = len(history) - 1
+run = None if placing else _open(options, history)
 display_rows = figures.subsample_rows(selection.X.shape[0])  # None below figures.DISPLAY_CAP points
-st.session_state["step"] = min(max(int(st.session_state.get("step", 0)), 0), last)
 
 
-def _bound_panel(history, index: int):
+def _bound_panel(run: Run, index: int):
     """The bound along this step's iteration; its curves cost a pass per point, so they are cached per fit."""
+    history = run.history
     m_index = figures.bound_path_iteration(history, index)
     if saved and m_index is not None:
         # The path's values are sums over every fitted row; a saved fit holds only a sample of them.
@@ -134,31 +178,38 @@ def _bound_panel(history, index: int):
                                          unavailable="A saved fit holds a sample of its rows: the bound along θ "
                                                      "is a sum over every row.")
     try:
-        curves = None if m_index is None else fitting.bound_curves(selection.X, options, history, m_index)
+        curves = None if m_index is None else fitting.bound_curves(selection.X, run.options, history, m_index)
     except ValueError as singular:  # a collapsed component: the likelihood is unbounded, no path to draw
         return figures.bound_path_figure(history, index, lecture=lecture, unavailable=str(singular))
     return figures.bound_path_figure(history, index, lecture=lecture, curves=curves)
 
 
-PANELS = {"Log-likelihood": figures.loglik_figure, "Bound along θ": _bound_panel,
-          "Mixing weights": figures.weights_figure, "k-means J": figures.kmeans_objective_figure, "Parameters": None}
+def _history_panel(figure_of):
+    """A panel drawn from the history alone."""
+    return lambda run, index: figure_of(run.history, index)
+
+
+# Each chart panel: (run, step index) -> figure; the parameters are a table, not a chart.
+PANELS = {"Log-likelihood": _history_panel(figures.loglik_figure), "Bound along θ": _bound_panel,
+          "Mixing weights": _history_panel(figures.weights_figure),
+          "k-means J": _history_panel(figures.kmeans_objective_figure), "Parameters": None}
 st.session_state.setdefault("panel", "Log-likelihood")
 st.session_state.setdefault("step_seq", 0)
 
 
-def _browser_moved_step() -> None:
+def _browser_moved_step(run: Run) -> None:
     nav = stepper.reported(STEPPER_KEY, "nav")
     step = nav.get("step")
     # A report about what the browser showed before the options changed is stale.
-    if nav.get("id") == st.session_state.get("frames_id") and isinstance(step, int) and 0 <= step <= last:
+    if nav.get("id") == st.session_state.get("frames_id") and isinstance(step, int) and 0 <= step < len(run.history):
         st.session_state["step"] = step
 
 
-def _browser_edited() -> None:
+def _browser_edited(run: Run) -> None:
     report = stepper.reported(STEPPER_KEY, "edited")
     if report.get("id") != st.session_state.get("frames_id"):
         return  # made on a picture of other options: not this run's steps
-    refused = hand_edits.take_report(report, history, view, options, selection.X)
+    refused = hand_edits.take_report(report, run.history, run.view, run.options, selection.X)
     if refused:
         st.session_state["edit_refused"] = f"The edit was not used: {refused}."
         return
@@ -168,10 +219,10 @@ def _browser_edited() -> None:
     st.session_state["rerun_app"] = True
 
 
-def _browser_picked_point() -> None:
+def _browser_picked_point(run: Run) -> None:
     picked = stepper.reported(STEPPER_KEY, "picked")
     row = picked.get("row")
-    if isinstance(row, int) and 0 <= row < history.n_samples:
+    if isinstance(row, int) and 0 <= row < run.history.n_samples:
         st.session_state["explain_row"] = row
         st.session_state["row_picked"] = True
 
@@ -179,37 +230,42 @@ def _browser_picked_point() -> None:
 # A fit whose component collapses onto points (the likelihood's singularity) can be shown beside the
 # same start with the default reg_covar, which stops the runaway at a finite value.
 REGULARISED = setting_for_key("reg_covar").default
-collapses = not saved and options.reg_covar < REGULARISED and any("component_collapsing" in s.flags for s in history)
 
 
-def _regularised_beside(index: int) -> None:
-    regularised = pagekit.fit_or_stop(selection.X, replace(options, reg_covar=REGULARISED))
+def _collapses(run: Run) -> bool:
+    return (not saved and run.options.reg_covar < REGULARISED
+            and any("component_collapsing" in s.flags for s in run.history))
+
+
+def _regularised_beside(run: Run, index: int) -> None:
+    regularised = pagekit.fit_or_stop(selection.X, replace(run.options, reg_covar=REGULARISED))
     shown = min(index, len(regularised) - 1)
     left, right = st.columns(2)
-    left.metric(f"Final log-likelihood, reg_covar = {options.reg_covar:g}", f"{history.final.log_likelihood:,.1f}")
+    left.metric(f"Final log-likelihood, reg_covar = {run.options.reg_covar:g}",
+                f"{run.history.final.log_likelihood:,.1f}")
     right.metric(f"Final log-likelihood, reg_covar = {REGULARISED:g}", f"{regularised.final.log_likelihood:,.1f}",
                  help="reg_covar adds ε to every variance, so no density can grow past 1/sqrt(2πε) per axis.")
     st.caption(f"The same start with reg_covar = {REGULARISED:g}, at step {shown} "
                f"({explain.step_title(regularised, shown)}): its collapsing component's variance stops at ε, "
                "so the log-likelihood stays finite.")
-    pagekit.draw_step(regularised, shown, view, key="regularised_beside", lecture=lecture, height=460,
+    pagekit.draw_step(regularised, shown, run.view, key="regularised_beside", lecture=lecture, height=460,
                       color_mode=color_mode)
 
 
-@st.fragment
-def explorer() -> None:
-    """Stepping component, panels and maths: reruns alone when the browser reports a step.
+def _step_view(run: Run, *, chart_only: bool = False) -> None:
+    """Stepping component, panels and maths of the fitted run.
 
     The step slider is the component's own: a Streamlit slider beside it would be a second
     source of truth, and a fast click could race its stale value back to the server.
+    ``chart_only``: the stepper alone, and the browser asks for a full rerun once it shows the
+    step (the first step of a run started by placing the K-th mean, see :func:`explorer`).
     """
-    if st.session_state.pop("rerun_app", False):
-        st.rerun(scope="app")
     if "edit_refused" in st.session_state:
         st.warning(st.session_state.pop("edit_refused"))
+    history, view, run_options = run.history, run.view, run.options
     index = st.session_state["step"]
-    ui.write_url(options, selection.source, index)
-    hand_edits.write_link(options)
+    ui.write_url(run_options, selection.source, index)
+    hand_edits.write_link(run_options)
     # On a 1280x720 projector the picture must be on screen at once: in lecture mode the stepper
     # puts its words beside the chart, and the panels go below it.
     chart_col, side_col = _chart_and_side()
@@ -217,20 +273,24 @@ def explorer() -> None:
     step = history[index]
     row = int(st.session_state.get("explain_row", 0))
     selected_row = row if st.session_state.get("row_picked") else None
-    frames_id = stepper.frames_key(fit_key, view_mode, view_columns, level_kind, color_mode, lecture, selected_row,
-                                   figures.DISPLAY_CAP, tuple(selection.feature_names), overlays)
+    frames_id = stepper.frames_key(run.fit_key, view_mode, view_columns, level_kind, color_mode, lecture,
+                                   selected_row, figures.DISPLAY_CAP, tuple(selection.feature_names), overlays)
     build = functools.partial(stepper.step_content, history=history, view=view, level_kind=level_kind,
                               color_mode=color_mode, display_rows=display_rows, selected_row=selected_row,
                               lecture=lecture, column_names=selection.feature_names, overlays=overlays,
-                              overlay_seed=options.seed)
+                              overlay_seed=run_options.seed)
     store = stepper.frame_store(frames_id, build, len(history))
     st.session_state["frames_id"] = frames_id
     with chart_col:
         stepper.stepper(store, frames_id, step=index, seq=st.session_state["step_seq"], key=STEPPER_KEY,
-                        config=pagekit.PLOT_CONFIG, lecture=lecture, on_step=_browser_moved_step,
-                        on_pick=_browser_picked_point, dims=1 if view.is_1d else 2,
-                        on_edited=None if saved else _browser_edited,
-                        resizable=options.covariance_type == "full" and not view.is_1d)
+                        config=pagekit.PLOT_CONFIG, lecture=lecture,
+                        on_step=functools.partial(_browser_moved_step, run),
+                        on_pick=functools.partial(_browser_picked_point, run), dims=1 if view.is_1d else 2,
+                        on_edited=None if saved else functools.partial(_browser_edited, run),
+                        resizable=run_options.covariance_type == "full" and not view.is_1d, follow=chart_only)
+    if chart_only:
+        side_col.caption("EM ran from the placed means; the panels follow.")
+        return
     with side_col:
         # One panel at a time: tabs would redraw every hidden chart on every step.
         panel = st.radio("Panel", list(PANELS), key="panel", horizontal=True, label_visibility="collapsed",
@@ -239,12 +299,14 @@ def explorer() -> None:
             st.dataframe(figures.parameters_table(history, index, column_names=selection.feature_names),
                          hide_index=True)
         else:
-            st.plotly_chart(PANELS[panel or "Log-likelihood"](history, index), key="panel_chart")
+            st.plotly_chart(PANELS[panel or "Log-likelihood"](run, index), key="panel_chart")
 
-    if collapses and st.toggle(f"Beside it: the same start with reg_covar = {REGULARISED:g}", key="show_regularised",
-                               help="A component of this fit collapses onto points and its likelihood runs away. "
-                                    "The same data, start and seed with the default reg_covar, at the same step."):
-        _regularised_beside(index)
+    if _collapses(run) and st.toggle(f"Beside it: the same start with reg_covar = {REGULARISED:g}",
+                                     key="show_regularised",
+                                     help="A component of this fit collapses onto points and its likelihood runs "
+                                          "away. The same data, start and seed with the default reg_covar, at the "
+                                          "same step."):
+        _regularised_beside(run, index)
 
     with st.expander("The maths of this step, with its numbers", expanded=not lecture):
         for formula in explain.step_formulas(history, index):
@@ -269,6 +331,9 @@ def explorer() -> None:
 
 
 explorer()
+if run is None:
+    pagekit.stop_page()  # and forget the fit's fragments: a late request of an old stepper must not redraw them
+history, view, options = run.history, run.view, run.options  # the rest of the page exports the run on screen
 
 st.divider()
 st.subheader("Replay and export")

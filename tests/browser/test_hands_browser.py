@@ -88,11 +88,17 @@ def test_clicking_places_the_means_and_em_starts_exactly_there(page: Page, app_u
     page.mouse.click(*pixels["at"][1])
     _wait_placing(page, 2)
     wait_idle(page)
+    page.evaluate(f"() => {{ window.__placementChart = document.querySelector('{CHART}'); }}")
     page.mouse.click(*pixels["at"][2])
 
-    # The third mean starts EM: the explorer opens the fit at its init step.
+    # The third mean starts EM: the explorer opens the fit at its init step, in the same chart (redrawn,
+    # not mounted anew), and the rest of the page follows: the sidebar's table, the panels, the exports.
     s = wait_for_chart(page)
     assert s["pos"] == 0 and "Place" not in s["title"], s
+    assert page.evaluate(f"() => window.__placementChart === document.querySelector('{CHART}')")
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text("3 of 3 means placed")).to_be_visible()
+    expect(page.get_by_role("heading", name="Replay and export")).to_be_visible()
+    expect(page.locator('[data-testid="stMain"] [data-testid="stPlotlyChart"]').first).to_be_visible()
     assert_no_error(page, "after placing the third mean")
     query = _query(page)
     assert query["init"] == "placed" and len(query["means"].split(";")) == 3
