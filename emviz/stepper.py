@@ -167,7 +167,7 @@ def parse_ranges(ranges) -> set[int]:
 
 def payload(store: FrameStore, frames_id: str, current: int, held: set[int], *,
             send_budget: int = SEND_BUDGET, build_budget_s: float = BUILD_BUDGET_S,
-            max_steps: int | None = None) -> dict:
+            max_steps: int | None = None, ends: bool = True) -> dict:
     """The steps (and their pool entries) to send on this run.
 
     Parameters
@@ -186,6 +186,8 @@ def payload(store: FrameStore, frames_id: str, current: int, held: set[int], *,
     max_steps : int, optional
         Send only the first ``max_steps`` steps of the window, and the first and last steps (the rest
         of the window is left for the browser to ask for).
+    ends : bool
+        With ``max_steps``: whether the first and last steps go too (for the First and Last buttons).
 
     Returns
     -------
@@ -200,7 +202,7 @@ def payload(store: FrameStore, frames_id: str, current: int, held: set[int], *,
     complete = True
     if max_steps is not None and max_steps + 2 < len(order):
         near = order[:max(1, max_steps)]
-        order, complete = near + [i for i in (0, store.n_steps - 1) if i not in near], False
+        order, complete = near + [i for i in (0, store.n_steps - 1) if ends and i not in near], False
     frames: dict[str, dict] = {}
     refs: set[str] = set()
     sent = 0
@@ -290,8 +292,9 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
     held = parse_ranges(nav.get("have")) if nav.get("id") == frames_id else set()
     # A browser that holds nothing of this fit gets the current step and its neighbours at once and
     # asks for the rest of the window when idle: the first chart waits for three steps, not fifty.
+    # A page that follows at once (``follow``) needs the current step alone: its next run sends the rest.
     data = payload(store, frames_id, step, held, build_budget_s=BUILD_BUDGET_S if held else FIRST_BUILD_BUDGET_S,
-                   max_steps=None if held else FIRST_WINDOW)
+                   max_steps=None if held else (1 if follow else FIRST_WINDOW), ends=not follow)
     data.update(id=frames_id, n=store.n_steps, step=step, seq=seq, lecture=lecture, config=config,
                 plotly_url=_plotly_url(), max_frames=MAX_CLIENT_FRAMES, speeds=list(SPEEDS), dims=dims,
                 placing=placing, editable=on_edited is not None and placing is None, resizable=resizable,

@@ -7,6 +7,7 @@
 // placed means) or once per request (Continue EM from here), and fits.
 
 const NEAR_PX = 16; // a click this close to a placed mean removes it; a press this close to a mean drags it
+const KTH_MARKER_WAIT_MS = 300; // the K-th placed mean's marker, if the fitted picture has not come by then
 const MOVED_ROLES = new Set(["mean", "ellipse", "component density"]);
 
 // Pixel <-> data for the chart's one pair of axes (plotly.js keeps them on the graph div).
@@ -100,14 +101,19 @@ class Hands {
       const y = this.placing.dims === 1 ? 0 : at.y;
       this.placing.items.push({ at: this.placing.dims === 1 ? [at.x] : [at.x, at.y], x: at.x, y });
     }
-    // Report first: the K-th mean starts the fit on the server, and the marker costs a restyle.
+    // Report first: the K-th mean starts the fit on the server, and the marker costs a restyle (about
+    // 30 ms). Streamlit sends the report from a zero-delay timer, so the restyle waits for a timer after
+    // it. The K-th marker waits longer: the fitted run's first step usually replaces this picture
+    // sooner, and the restyle would hold up drawing it; the marker shows only if the fit takes longer.
     this.reports += 1;
     this.stepper.setStateValue("placed", {
       seq: this.placing.seq, click: this.reports,
       means: this.placing.items.map((item) => (item.at ? { at: item.at } : { kept: item.kept })),
     });
     this.sayPlaced();
-    this.drawPlaced();
+    clearTimeout(this.markerTimer);
+    this.markerTimer = setTimeout(() => this.drawPlaced(),
+                                  this.placing.items.length >= this.placing.k ? KTH_MARKER_WAIT_MS : 0);
   }
 
   nearestPlaced(axes, at) {

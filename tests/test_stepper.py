@@ -125,6 +125,9 @@ def test_a_first_visit_gets_the_current_step_and_its_neighbours_and_asks_for_the
     assert sent(first) < sent(everything) / 3
     rest = stepper.payload(store, "id", 5, {int(i) for i in near}, build_budget_s=60)
     assert set(rest["frames"]) == set(everything["frames"]) - near and rest["complete"]
+    # A page that draws its chart first (placing the K-th mean) sends the current step alone.
+    alone = stepper.payload(store, "id", 0, set(), build_budget_s=60, max_steps=1, ends=False)
+    assert set(alone["frames"]) == {"0"} and not alone["complete"]
 
 
 def test_store_drops_least_recently_used_steps(fit):
