@@ -50,6 +50,7 @@ def preamble(*, saved_fits: bool = False) -> PageStart:
     options = ui.options_sidebar(selection)
     if selection.source == ui.DRAWN and not drawing.canvas(options.n_components, lecture=lecture):
         ui.show_messages(selection)  # a link's refused values: the page stops before it would show them
+        ui.write_url(options, selection.source)  # a drawing too small to fit still travels in the link
         stop_page()
     if selection.source == saved_fit.SAVED and not saved_fits:
         st.info("A saved fit is loaded: it holds every step of its fit and a display sample, not the data this "

@@ -86,6 +86,8 @@ def test_too_few_points_say_so_and_nothing_is_fitted():
     assert [c.proto.component_name for c in at.get("bidi_component")] == ["emviz_drawing"], "no stepper, no chart"
     assert len(at.session_state["drawn"]) == 3, "the drawing is kept"
     assert _canvas(at)["n"] == 3
+    link = at.query_params["pts"]  # and it travels in the link, as a bigger drawing does
+    assert drawn_data.decode_link(link[0] if isinstance(link, list) else link) == at.session_state["drawn"]
     # K = 2 needs three points: now the page fits.
     at.session_state["n_components"] = 2
     at.run()
