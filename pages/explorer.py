@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import streamlit as st
 
+import em_core
 from emviz import explain, export, figures, fitting, hand_edits, pagekit, placed_means, saved_fit, stepper, ui
 from emviz.ellipse_levels import DEFAULT_LEVEL_KIND, ELLIPSE_LEVELS
 from emviz.fitting import FitOptions
@@ -86,7 +87,7 @@ class Run(NamedTuple):
     """The fit on screen: its options, its history and the view that draws it."""
 
     options: FitOptions
-    history: object  # em_core.History
+    history: em_core.History
     view: figures.View
     fit_key: str
 
