@@ -1,8 +1,9 @@
 """emviz: the EM algorithm for Gaussian mixtures, step by step. Run with ``streamlit run app.py``.
 
-The entry point only lists the pages (``st.navigation``): the explorer is the
-start page, and every page keeps the URL it had before the app used a
-navigation (``/k-means_vs_GMM`` and so on), so shared links still open. Each
+The entry point lists the pages (``st.navigation``), after freezing what the
+imports made out of Streamlit's collection after every run (:mod:`emviz.long_lived`).
+The explorer is the start page, and every page keeps the URL it had before the app
+used a navigation (``/k-means_vs_GMM`` and so on), so shared links still open. Each
 page script in ``pages/`` starts with :func:`emviz.pagekit.preamble` (lecture
 toggle, data and model sidebars) and keeps only its own layout.
 """
