@@ -407,7 +407,10 @@ class Stepper {
         }
         this.schedulePull();
       });
-      if (first) this.chart.on("plotly_click", (event) => this.pick(event));
+      if (first) {
+        this.chart.on("plotly_click", (event) => this.pick(event));
+        this.chart.on("plotly_afterplot", () => this.hands.plotted());
+      }
     };
     const token = (this.drawToken = (this.drawToken || 0) + 1);
     const ready = this.Plotly || (window.Plotly && typeof window.Plotly.react === "function" ? window.Plotly : null);

@@ -10,12 +10,24 @@ const NEAR_PX = 16; // a click this close to a placed mean removes it; a press t
 const KTH_MARKER_WAIT_MS = 300; // the K-th placed mean's marker, if the fitted picture has not come by then
 const MOVED_ROLES = new Set(["mean", "ellipse", "component density"]);
 
-// Pixel <-> data for the chart's one pair of axes (plotly.js keeps them on the graph div).
-function axesOf(chart) {
+// Pixel <-> data for the chart's one pair of (linear) axes, as plotly.js last finished drawing them.
+// Kept when a plot is finished, not read at the click: while a redraw is under way plotly.js rebuilds
+// its axes (the y range autoranged before the equal-aspect constraint widens it), and a click read
+// then landed a whole unit away from where it was aimed.
+function axesSnapshot(chart) {
   const full = chart._fullLayout;
-  if (!full || !full.xaxis || !full.yaxis || typeof full.xaxis.p2d !== "function") return null;
+  if (!full || !full.xaxis || !full.yaxis || !full.xaxis._m || !full.yaxis._m) return null;
+  const frozen = (axis) => {
+    const { _offset, _length, _m: m, _b: b } = axis;
+    return { _offset, _length, d2p: (d) => m * d + b, p2d: (p) => (p - b) / m };
+  };
+  return { xa: frozen(full.xaxis), ya: frozen(full.yaxis) };
+}
+
+function axesOf(chart, snapshot) {
+  if (!snapshot) return null;
   const box = chart.getBoundingClientRect();
-  return { xa: full.xaxis, ya: full.yaxis, left: box.left, top: box.top };
+  return { xa: snapshot.xa, ya: snapshot.ya, left: box.left, top: box.top };
 }
 
 function pointerAt(axes, event) {
@@ -55,6 +67,7 @@ class Hands {
     this.putBackButton.type = "button";
     this.putBackButton.title = "Undo the moves on this step.";
     this.putBackButton.addEventListener("click", () => this.putBack());
+    this.axes = null; // axesSnapshot of the last finished plot
     this.hint = el("span", "emviz-hands-hint");
     this.hint.setAttribute("aria-live", "polite");
     this.hint.setAttribute("data-testid", "emvizHandsHint");
@@ -85,7 +98,7 @@ class Hands {
   // ------------------------------------------------------------------ placing the starting means
   click(event) {
     if (!this.placing) return;
-    const axes = axesOf(this.chart);
+    const axes = axesOf(this.chart, this.axes);
     if (!axes) return;
     const at = pointerAt(axes, event);
     const near = this.nearestPlaced(axes, at);
@@ -243,7 +256,7 @@ class Hands {
 
   press(event) {
     if (!this.moving || !this.editable || event.button > 0) return;
-    const axes = axesOf(this.chart);
+    const axes = axesOf(this.chart, this.axes);
     const step = this.stepOnScreen();
     if (!axes || !step) return;
     const at = pointerAt(axes, event);
@@ -363,8 +376,14 @@ class Hands {
     this.stepper.show(this.stepper.current);
   }
 
+  // Every finished plot (a step, a restyle, a resize): the axes clicks and drags are read against.
+  plotted() {
+    this.axes = axesSnapshot(this.chart) || this.axes;
+  }
+
   // The step on screen changed or was redrawn: moves belong to the step they were made on.
   redrawn(index) {
+    this.plotted();
     if (this.placing) { this.drawPlaced(); return; }
     if (this.movedStep !== index) { this.moves.clear(); this.movedStep = null; }
     if (this.moves.size || this.moving) this.drawMoves(); else this.sayMoves();
