@@ -331,34 +331,43 @@ def _step_view(run: Run, *, chart_only: bool = False) -> None:
                        help="γ of every point at this step, one row per point.", on_click="ignore")
 
 
-explorer()
-if run is None:
-    pagekit.stop_page()  # and forget the fit's fragments: a late request of an old stepper must not redraw them
-history, view, options = run.history, run.view, run.options  # the rest of the page exports the run on screen
+def _replay_and_export(run: Run) -> None:
+    """The animation and the downloads of the run on screen."""
+    history, view, run_options = run.history, run.view, run.options
+    st.divider()
+    st.subheader("Replay and export")
+    if st.toggle("Show the client-side animation", key="show_animation",
+                 help="Every step sent once to your browser; its own slider and Play button run without the "
+                      "server."):
+        with st.spinner("Building one frame per step…"):
+            animated = fitting.animation(selection.X, run_options, history, view, level_kind=level_kind,
+                                         lecture=lecture)
+        st.plotly_chart(animated, key="animation_chart")
+    cols = st.columns(4)
+    cols[3].download_button("Download history (.emviz)",
+                            data=lambda: saved_fit.emviz_bytes(history, selection.feature_names),
+                            file_name="emviz_fit.emviz", mime="application/zip",
+                            help="The whole history and a display sample in one file: upload it later (here, in "
+                                 "the sidebar) to scrub this fit again. See docs/saved_fit_format.md.",
+                            on_click="ignore")
+    cols[0].download_button("Download HTML animation",
+                            data=lambda: fitting.animation_html(selection.X, run_options, history, view),
+                            file_name="emviz_animation.html", mime="text/html",
+                            help="One self-contained file that replays every step offline.", on_click="ignore")
+    cols[1].download_button("Download history (CSV)",
+                            data=lambda: export.history_csv(history, selection.feature_names),
+                            file_name="emviz_history.csv", mime="text/csv",
+                            help="Every step's weights, means, covariances and log-likelihood.",
+                            on_click="ignore")
+    cols[2].download_button("Download history (JSON)",
+                            data=lambda: export.history_json(history, selection.feature_names),
+                            file_name="emviz_history.json", mime="application/json",
+                            help="Every step's parameters in scikit-learn's array shapes, with the fit's options.",
+                            on_click="ignore")
 
-st.divider()
-st.subheader("Replay and export")
-if st.toggle("Show the client-side animation", key="show_animation",
-             help="Every step sent once to your browser; its own slider and Play button run without the server."):
-    with st.spinner("Building one frame per step…"):
-        animated = fitting.animation(selection.X, options, history, view, level_kind=level_kind, lecture=lecture)
-    st.plotly_chart(animated, key="animation_chart")
-cols = st.columns(4)
-cols[3].download_button("Download history (.emviz)", data=lambda: saved_fit.emviz_bytes(history, selection.feature_names),
-                        file_name="emviz_fit.emviz", mime="application/zip",
-                        help="The whole history and a display sample in one file: upload it later (here, in the "
-                             "sidebar) to scrub this fit again. See docs/saved_fit_format.md.",
-                        on_click="ignore")
-cols[0].download_button("Download HTML animation",
-                        data=lambda: fitting.animation_html(selection.X, options, history, view),
-                        file_name="emviz_animation.html", mime="text/html",
-                        help="One self-contained file that replays every step offline.", on_click="ignore")
-cols[1].download_button("Download history (CSV)", data=lambda: export.history_csv(history, selection.feature_names),
-                        file_name="emviz_history.csv", mime="text/csv",
-                        help="Every step's weights, means, covariances and log-likelihood.",
-                        on_click="ignore")
-cols[2].download_button("Download history (JSON)",
-                        data=lambda: export.history_json(history, selection.feature_names),
-                        file_name="emviz_history.json", mime="application/json",
-                        help="Every step's parameters in scikit-learn's array shapes, with the fit's options.",
-                        on_click="ignore")
+
+explorer()
+# While placing, the page ends here, normally: st.stop() would also drop a click reported meanwhile
+# (a fragment rerun queued behind this run), and the K-th mean's click would then never start EM.
+if run is not None:
+    _replay_and_export(run)

@@ -213,3 +213,40 @@ def test_clear_after_a_placed_fit_goes_back_to_placing_and_stays(page: Page, app
     wait_idle(page)
     expect(page.locator(HINT)).to_contain_text("1 of 3 placed")
     assert_no_error(page, "placing again after Clear")
+
+
+
+def test_quick_clicks_all_count_and_the_last_starts_em(page: Page, app_url: str):
+    """Clicks faster than the page reruns: every one reaches the server, and the K-th starts EM.
+
+    A click reported while the previous click's rerun is still running waits behind it; a page that
+    ended such a run with st.stop() dropped it (and a dropped K-th click never started the fit). That
+    window is a few tens of ms on a fresh server (the whole browser suite, with a busier server, hit it
+    in about half its runs): these gaps aim at it, and the end state must match the clicks either way.
+    """
+    page.goto(app_url + "?data=mouse&k=3&init=placed")
+    _wait_placing(page, 0)
+    wait_idle(page)
+    wanted = [(-1.5, 2.0), (0.0, -0.5), (1.5, 2.0)]
+    pixels = page.evaluate(_PIXELS_JS, wanted)
+    page.mouse.click(*pixels["at"][0])
+    # The second mean placed and removed again and again, at gaps that land inside the runs of the
+    # clicks before (fragment rerun, full rerun, their end).
+    for gap in (0, 10, 20, 30, 40, 50, 60, 80, 100, 120, 0, 15, 25, 35, 45, 55):
+        page.mouse.click(*pixels["at"][1])
+        page.wait_for_timeout(gap)
+    _wait_placing(page, 1)  # sixteen clicks on the same spot: placed and removed eight times each
+    wait_idle(page)
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    caption = page.locator('[data-testid="stSidebar"]').get_by_text("1 of 3 means placed")
+    expect(caption).to_be_visible()  # the server holds what the browser shows
+    page.mouse.click(*pixels["at"][1])
+    page.wait_for_timeout(30)
+    page.mouse.click(*pixels["at"][2])
+    s = wait_for_chart(page)
+    assert s["pos"] == 0 and "Place" not in s["title"], s
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text("3 of 3 means placed")).to_be_visible()
+    means = np.asarray(page.evaluate(_MEANS_JS))
+    assert np.all(np.abs(means - np.asarray(wanted)) <= 1.5 * np.asarray(pixels["unit"])), means
+    assert_no_error(page, "after quick clicks")
