@@ -409,7 +409,9 @@ class Stepper {
       });
       if (first) {
         this.chart.on("plotly_click", (event) => this.pick(event));
+        // A finished plot or a relayout (a resize, a zoom): the axes clicks are read against change.
         this.chart.on("plotly_afterplot", () => this.hands.plotted());
+        this.chart.on("plotly_relayout", () => this.hands.plotted());
       }
     };
     const token = (this.drawToken = (this.drawToken || 0) + 1);
