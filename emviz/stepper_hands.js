@@ -13,7 +13,7 @@ const MOVED_ROLES = new Set(["mean", "ellipse", "component density"]);
 // Pixel <-> data for the chart's one pair of (linear) axes, as plotly.js last finished drawing them.
 // Kept when a plot is finished, not read at the click: while a redraw is under way plotly.js rebuilds
 // its axes (the y range autoranged before the equal-aspect constraint widens it), and a click read
-// then landed a whole unit away from where it was aimed.
+// against them can land far from where it was aimed on the picture the user sees.
 function axesSnapshot(chart) {
   const full = chart._fullLayout;
   if (!full || !full.xaxis || !full.yaxis || !full.xaxis._m || !full.yaxis._m) return null;
