@@ -20,7 +20,13 @@ State (one session key, :data:`STATE_KEY`)
     server last set it (the table, a button, a link, a new K) and a counter of such
     changes: the browser's reports refer to ``base`` by position, and a report made
     before the server's last change is stale and ignored; ``table_seq`` changes with
-    every change the table did not make itself, so the table is redrawn from the list.
+    every change the table did not make itself, so the table is redrawn from the list;
+    ``heard`` the last report taken (``{"from": the browser's id, "click": its number}``).
+
+Every report carries the browser's whole list, and the browser sends it again until the
+server says it was heard: a report can be lost on the way (Streamlit drops a fragment's
+rerun that arrives while a full run has not yet drawn the fragment again), and a lost
+K-th click would never start EM. A report older than one already taken is ignored.
 """
 
 from __future__ import annotations
@@ -86,10 +92,11 @@ def _state(X, names, n_components: int) -> dict:
 
 
 def placing_state(n_components: int) -> dict:
-    """What the browser needs to place means: K, the list as the server last set it (data coordinates), and
-    its counter."""
+    """What the browser needs to place means: K, the list as the server last set it (data coordinates), its
+    counter, and the last report taken."""
     state = st.session_state.get(STATE_KEY) or {}
-    return {"k": n_components, "seq": state.get("seq", 0), "base": state.get("base", ())}
+    return {"k": n_components, "seq": state.get("seq", 0), "base": state.get("base", ()),
+            "heard": state.get("heard") or {}}
 
 
 def all_placed(n_components: int) -> tuple | None:
@@ -104,9 +111,10 @@ def apply_report(report, lift, n_components: int) -> str | None:
     Parameters
     ----------
     report : dict
-        ``{"seq": int, "means": [entry, ...]}``; an entry is ``{"kept": i}`` (the i-th mean of
-        the list the server last set) or ``{"at": [x, y]}`` (a click, in screen coordinates;
-        one number in 1-D).
+        ``{"seq": int, "from": str, "click": int, "means": [entry, ...]}``; an entry is
+        ``{"kept": i}`` (the i-th mean of the list the server last set) or ``{"at": [x, y]}``
+        (a click, in screen coordinates; one number in 1-D). ``from`` names the browser's
+        chart and ``click`` counts its reports (a report sent again gets a new number).
     lift : callable
         ``lift(plane) -> (M, d)`` data coordinates of screen positions ``plane`` (M, 2).
     n_components : int
@@ -116,6 +124,11 @@ def apply_report(report, lift, n_components: int) -> str | None:
         return "the chart's report was not understood"
     if report.get("seq") != state.get("seq"):
         return None  # made before the table or a button changed the list: the browser has been told
+    heard, click = state.get("heard") or {}, report.get("click")
+    if report.get("from") == heard.get("from") and isinstance(click, int) and click <= heard.get("click", 0):
+        return None  # older than a report already taken: its list is out of date
+    # Heard, even if refused below: sending the same report again would not help.
+    state["heard"] = {"from": str(report.get("from", ""))[:40], "click": click if isinstance(click, int) else 0}
     entries = report.get("means")
     if not isinstance(entries, list) or len(entries) > min(n_components, _MAX_REPORTED):
         return "the chart did not report a list of at most K means"

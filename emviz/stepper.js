@@ -214,6 +214,7 @@ class Stepper {
     this.stopPlay();
     clearTimeout(this.reportTimer);
     clearTimeout(this.pullTimer);
+    this.hands.destroy();
     document.removeEventListener("keydown", this.onKey);
     if (this.Plotly && this.chart.data) this.Plotly.purge(this.chart);
   }

@@ -8,6 +8,10 @@
 
 const NEAR_PX = 16; // a click this close to a placed mean removes it; a press this close to a mean drags it
 const KTH_MARKER_WAIT_MS = 300; // the K-th placed mean's marker, if the fitted picture has not come by then
+// A list of placed means the server has not said it heard is sent again after this long, a few times:
+// Streamlit drops a report that reaches it while a full rerun has not yet drawn this chart's fragment.
+const RESEND_MS = 1200;
+const MAX_RESENDS = 3;
 const MOVED_ROLES = new Set(["mean", "ellipse", "component density"]);
 
 // Pixel <-> data for the chart's one pair of (linear) axes, as plotly.js last finished drawing them.
@@ -50,6 +54,7 @@ class Hands {
     this.moves = new Map(); // component -> {dx, dy}, relative to the step on screen
     this.movedStep = null;
     this.reports = 0;
+    this.name = Math.random().toString(36).slice(2, 12); // which chart a report comes from
     this.bar = el("div", "emviz-hands");
     this.bar.setAttribute("role", "toolbar");
     this.bar.setAttribute("aria-label", "Change the model by hand");
@@ -80,26 +85,65 @@ class Hands {
     this.setMoving(false);
   }
 
+  destroy() {
+    clearTimeout(this.resendTimer);
+    clearTimeout(this.markerTimer);
+  }
+
   accept(data) {
     this.editable = !!data.editable && !data.placing;
     this.bar.hidden = !this.editable && !data.placing;
     for (const button of [this.moveButton, this.continueButton, this.putBackButton]) button.hidden = !this.editable;
     if (!this.editable) this.setMoving(false);
     const placing = data.placing;
-    if (!placing) { this.placing = null; return; }
+    if (!placing) { this.placing = null; clearTimeout(this.resendTimer); return; }
     if (!this.placing || this.placing.seq !== placing.seq || this.placing.k !== placing.k) {
       // The server set the list (a new screen, the table, a button, a link): start from it.
       const items = placing.base.map((xy, i) => ({ kept: i, x: xy[0], y: xy.length > 1 ? xy[1] : 0 }));
-      this.placing = { k: placing.k, seq: placing.seq, dims: data.dims, items };
+      this.placing = { k: placing.k, seq: placing.seq, dims: data.dims, items, sent: 0, resends: 0 };
+      clearTimeout(this.resendTimer);
     }
+    this.placing.heard = placing.heard || {};
+    if (this.heard()) { clearTimeout(this.resendTimer); this.placing.resends = 0; }
     this.sayPlaced();
+  }
+
+  // Whether the server has taken this chart's last report of the list.
+  heard() {
+    const { heard, sent } = this.placing;
+    return !sent || (heard.from === this.name && heard.click >= sent);
+  }
+
+  // The whole list, to the server (it keeps the last one it hears); again later unless it says it heard.
+  sendPlaced() {
+    this.reports += 1;
+    this.placing.sent = this.reports;
+    this.stepper.setStateValue("placed", {
+      seq: this.placing.seq, from: this.name, click: this.reports,
+      means: this.placing.items.map((item) => (item.at ? { at: item.at } : { kept: item.kept })),
+    });
+    clearTimeout(this.resendTimer);
+    this.resendTimer = setTimeout(() => this.resendUnheard(), RESEND_MS);
+  }
+
+  resendUnheard() {
+    if (!this.placing || this.heard()) return;
+    if (this.placing.resends >= MAX_RESENDS) {
+      this.hint.textContent = "The server has not answered: reload the page if the placed means do not show up.";
+      return;
+    }
+    this.placing.resends += 1;
+    this.sendPlaced();
   }
 
   // ------------------------------------------------------------------ placing the starting means
   click(event) {
     if (!this.placing) return;
     const axes = axesOf(this.chart, this.axes);
-    if (!axes) return;
+    if (!axes) {
+      this.hint.textContent = "The chart is still being drawn: click again in a moment.";
+      return;
+    }
     const at = pointerAt(axes, event);
     const near = this.nearestPlaced(axes, at);
     if (near !== null) {
@@ -118,11 +162,7 @@ class Hands {
     // 30 ms). Streamlit sends the report from a zero-delay timer, so the restyle waits for a timer after
     // it. The K-th marker waits longer: the fitted run's first step usually replaces this picture
     // sooner, and the restyle would hold up drawing it; the marker shows only if the fit takes longer.
-    this.reports += 1;
-    this.stepper.setStateValue("placed", {
-      seq: this.placing.seq, click: this.reports,
-      means: this.placing.items.map((item) => (item.at ? { at: item.at } : { kept: item.kept })),
-    });
+    this.sendPlaced();
     this.sayPlaced();
     clearTimeout(this.markerTimer);
     this.markerTimer = setTimeout(() => this.drawPlaced(),

@@ -76,7 +76,7 @@ def test_a_link_with_placed_means_starts_em_exactly_there():
 def test_choosing_the_initialisation_puts_the_chart_in_placement_mode():
     at = run_app({"init": "placed"})
     data = _stepper_data(at)
-    assert data["placing"] == {"k": 3, "seq": data["placing"]["seq"], "base": []} and data["dims"] == 2
+    assert data["placing"] == {"k": 3, "seq": data["placing"]["seq"], "base": [], "heard": {}} and data["dims"] == 2
     assert data["n"] == 1 and data["frames"]["0"]["title"] == "Place the starting means"
     assert not data["editable"], "nothing to move before a fit"
     assert _placed(at) == ()
@@ -114,8 +114,9 @@ def test_a_malformed_link_is_refused_and_says_why():
     assert _link_means(again) == typed
 
 
-def _report_app(report: dict, view_mode: str = "columns", dataset: str = "mouse", k: int = 3):
-    """A script that does what the explorer's callback does with the chart's report, then fits."""
+def _report_app(report: dict | list, view_mode: str = "columns", dataset: str = "mouse", k: int = 3):
+    """A script that does what the explorer's callback does with the chart's report (or reports, in
+    turn), then fits."""
     def script(report, view_mode, dataset, k):
         import numpy as np
         import streamlit as st
@@ -128,10 +129,12 @@ def _report_app(report: dict, view_mode: str = "columns", dataset: str = "mouse"
         view = figures.data_view(X, mode=view_mode, columns=(0, 1))
         centre = X.mean(axis=0)
         state = placed_means.placing_state(k)
-        refused = placed_means.apply_report(dict(report, seq=state["seq"]) if "seq" not in report else report,
-                                            lambda plane: view.lift_points(plane[:, :view.projection.shape[1]],
-                                                                           centre), k)
+        for one in report if isinstance(report, list) else [report]:
+            refused = placed_means.apply_report(dict(one, seq=state["seq"]) if "seq" not in one else one,
+                                                lambda plane: view.lift_points(plane[:, :view.projection.shape[1]],
+                                                                               centre), k)
         st.session_state["refused"] = refused
+        st.session_state["heard"] = placed_means.placing_state(k)["heard"]
         means = st.session_state[placed_means.STATE_KEY]["means"]
         if len(means) == k:
             history = fitting.fit(X, fitting.FitOptions(n_components=k, init="placed", means_init=means))
@@ -180,6 +183,27 @@ def test_malformed_reports_are_refused_and_nothing_is_lost(report, reason):
 def test_a_stale_report_is_ignored():
     at = _report_app({"seq": -5, "means": [{"at": [0.0, 0.0]}]})
     assert at.session_state["refused"] is None and at.session_state["placed_means"]["means"] == ()
+
+
+def test_the_server_says_which_report_it_heard_and_ignores_older_ones():
+    """The browser sends its list again until the server says it heard it; a copy arriving late (or a
+    report overtaken by a later one) must not undo the later list."""
+    two = {"from": "tab-a", "click": 5, "means": [{"at": [-1.5, 2.0]}, {"at": [0.0, 0.0]}]}
+    one = {"from": "tab-a", "click": 4, "means": [{"at": [-1.5, 2.0]}]}
+    at = _report_app([two, one])
+    assert at.session_state["heard"] == {"from": "tab-a", "click": 5}
+    assert at.session_state["placed_means"]["means"] == ((-1.5, 2.0), (0.0, 0.0))
+    # The same list sent again with a new number is taken (and changes nothing); a new chart (a reload)
+    # starts counting afresh and is heard too.
+    again = _report_app([two, dict(two, click=6), dict(one, **{"from": "tab-b", "click": 1})])
+    assert again.session_state["heard"] == {"from": "tab-b", "click": 1}
+    assert again.session_state["placed_means"]["means"] == ((-1.5, 2.0),)
+
+
+def test_a_refused_report_is_heard_so_the_browser_does_not_send_it_again():
+    at = _report_app({"from": "tab-a", "click": 3, "means": [{"at": [1.0, float("nan")]}]})
+    assert "finite" in at.session_state["refused"]
+    assert at.session_state["heard"] == {"from": "tab-a", "click": 3}
 
 
 def test_the_start_is_stated_where_the_learner_reads():

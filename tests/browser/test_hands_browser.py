@@ -213,3 +213,78 @@ def test_clear_after_a_placed_fit_goes_back_to_placing_and_stays(page: Page, app
     wait_idle(page)
     expect(page.locator(HINT)).to_contain_text("1 of 3 placed")
     assert_no_error(page, "placing again after Clear")
+
+
+def _sidebar_says(page: Page, text: str):
+    return expect(page.locator('[data-testid="stSidebar"]').get_by_text(text))
+
+
+def test_a_click_whose_report_is_lost_on_the_way_is_sent_again(page: Page, app_url: str):
+    """Streamlit drops a report that reaches it while a full rerun has not yet drawn the explorer's
+    fragment again; the browser sends its list again until the server says it heard it. Here the
+    report of the second click is lost on the way (every message to the server dropped for a moment)."""
+    lost = {"dropping": False, "messages": 0}
+
+    def websocket(ws):
+        server = ws.connect_to_server()
+
+        def to_server(message):
+            if lost["dropping"]:
+                lost["messages"] += 1
+            else:
+                server.send(message)
+        ws.on_message(to_server)
+
+    page.route_web_socket("**/_stcore/stream", websocket)
+    page.goto(app_url + "?data=mouse&k=3&init=placed")
+    _wait_placing(page, 0)
+    wait_idle(page)
+    wanted = [(-1.5, 2.0), (0.0, -0.5), (1.5, 2.0)]
+    pixels = page.evaluate(_PIXELS_JS, wanted)
+    page.mouse.click(*pixels["at"][0])
+    _sidebar_says(page, "1 of 3 means placed").to_be_visible(timeout=15_000)
+    wait_idle(page)
+
+    lost["dropping"] = True
+    page.mouse.click(*pixels["at"][1])
+    page.wait_for_timeout(400)
+    lost["dropping"] = False
+    assert lost["messages"] >= 1, "the second click's report was not sent while messages were dropped"
+    _sidebar_says(page, "1 of 3 means placed").to_be_visible()  # the server has not heard it yet
+    _sidebar_says(page, "2 of 3 means placed").to_be_visible(timeout=10_000)  # sent again, and heard
+    wait_idle(page)
+    page.mouse.click(*pixels["at"][2])
+    s = wait_for_chart(page)
+    assert s["pos"] == 0 and "Place" not in s["title"], s
+    means = np.asarray(page.evaluate(_MEANS_JS))
+    assert np.all(np.abs(means - np.asarray(wanted)) <= 1.5 * np.asarray(pixels["unit"])), means
+    assert_no_error(page, "after a lost report")
+
+
+def test_quick_clicks_all_count_and_the_last_starts_em(page: Page, app_url: str):
+    """Clicks faster than the page reruns: the server ends up with the browser's list, and the K-th
+    click starts EM. Each click is reported during the runs of the clicks before it (the explorer's
+    fragment, the full rerun it asks for); a report lost there is sent again."""
+    page.goto(app_url + "?data=mouse&k=3&init=placed")
+    _wait_placing(page, 0)
+    wait_idle(page)
+    wanted = [(-1.5, 2.0), (0.0, -0.5), (1.5, 2.0)]
+    pixels = page.evaluate(_PIXELS_JS, wanted)
+    page.mouse.click(*pixels["at"][0])
+    # The second mean placed and removed again and again, at gaps that land inside those runs.
+    for gap in (0, 10, 20, 30, 40, 50, 60, 80, 100, 120, 0, 15, 25, 35, 45, 55):
+        page.mouse.click(*pixels["at"][1])
+        page.wait_for_timeout(gap)
+    _wait_placing(page, 1)  # sixteen clicks on the same spot: placed and removed eight times each
+    _sidebar_says(page, "1 of 3 means placed").to_be_visible(timeout=15_000)  # the server holds the same
+    wait_idle(page)
+    pixels = page.evaluate(_PIXELS_JS, wanted)
+    page.mouse.click(*pixels["at"][1])
+    page.wait_for_timeout(30)
+    page.mouse.click(*pixels["at"][2])
+    s = wait_for_chart(page)
+    assert s["pos"] == 0 and "Place" not in s["title"], s
+    _sidebar_says(page, "3 of 3 means placed").to_be_visible()
+    means = np.asarray(page.evaluate(_MEANS_JS))
+    assert np.all(np.abs(means - np.asarray(wanted)) <= 1.5 * np.asarray(pixels["unit"])), means
+    assert_no_error(page, "after quick clicks")
