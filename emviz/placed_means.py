@@ -21,7 +21,8 @@ State (one session key, :data:`STATE_KEY`)
     changes: the browser's reports refer to ``base`` by position, and a report made
     before the server's last change is stale and ignored; ``table_seq`` changes with
     every change the table did not make itself, so the table is redrawn from the list;
-    ``heard`` the last report taken (``{"from": the browser's id, "click": its number}``).
+    ``heard`` the last report taken (``{"from": the browser's id, "click": its number}``) and
+    ``entries`` its list (None: ``base`` as it is), which a chart drawn afresh starts from.
 
 Every report carries the browser's whole list, and the browser sends it again until the
 server says it was heard: a report can be lost on the way (Streamlit drops a fragment's
@@ -64,7 +65,7 @@ def _as_tuples(means) -> tuple:
 
 def _set(state: dict, means: tuple, *, from_table: bool = False) -> None:
     """A change the server makes: the browser starts again from this list."""
-    state.update(means=means, base=means, seq=state.get("seq", 0) + 1)
+    state.update(means=means, base=means, seq=state.get("seq", 0) + 1, entries=None)
     if not from_table:
         state["table_seq"] = state.get("table_seq", 0) + 1
 
@@ -93,10 +94,11 @@ def _state(X, names, n_components: int) -> dict:
 
 def placing_state(n_components: int) -> dict:
     """What the browser needs to place means: K, the list as the server last set it (data coordinates), its
-    counter, and the last report taken."""
+    counter, and the last report taken with its entries (the list as it is now, in the report's terms)."""
     state = st.session_state.get(STATE_KEY) or {}
-    return {"k": n_components, "seq": state.get("seq", 0), "base": state.get("base", ()),
-            "heard": state.get("heard") or {}}
+    base = state.get("base", ())
+    return {"k": n_components, "seq": state.get("seq", 0), "base": base, "heard": state.get("heard") or {},
+            "entries": state.get("entries") or [{"kept": i} for i in range(len(base))]}
 
 
 def all_placed(n_components: int) -> tuple | None:
@@ -132,20 +134,22 @@ def apply_report(report, lift, n_components: int) -> str | None:
     entries = report.get("means")
     if not isinstance(entries, list) or len(entries) > min(n_components, _MAX_REPORTED):
         return "the chart did not report a list of at most K means"
-    base, means = state["base"], []
+    base, means, taken = state["base"], [], []
     for entry in entries:
         kept = entry.get("kept") if isinstance(entry, dict) else None
         at = entry.get("at") if isinstance(entry, dict) else None
         if isinstance(kept, int) and 0 <= kept < len(base):
             means.append(base[kept])
+            taken.append({"kept": kept})
         elif isinstance(at, list) and 1 <= len(at) <= 2 and all(isinstance(v, (int, float)) for v in at) \
                 and np.all(np.isfinite(at)):
             plane = np.zeros((1, 2))
             plane[0, :len(at)] = at
             means.append(_as_tuples(lift(plane))[0])
+            taken.append({"at": [float(v) for v in at]})
         else:
             return "a placed mean in the chart's report is not a pair of finite numbers"
-    state["means"] = tuple(means)
+    state.update(means=tuple(means), entries=taken)
     state["table_seq"] = state.get("table_seq", 0) + 1
     return None
 

@@ -248,7 +248,8 @@ def _plotly_url() -> str:
 def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str, config: dict,
             lecture: bool = False, on_step: Callable | None = None, on_pick: Callable | None = None,
             dims: int = 2, placing: dict | None = None, on_placed: Callable | None = None,
-            on_edited: Callable | None = None, resizable: bool = False, follow: bool = False) -> None:
+            on_edited: Callable | None = None, edit_heard: dict | None = None, resizable: bool = False,
+            follow: bool = False) -> None:
     """Mount the stepping component: buttons, caption and chart, updated in the browser.
 
     Parameters
@@ -282,6 +283,9 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
         ``st.session_state[key]["edited"]``: ``{"id", "step", "moves": [[k, dx, dy, s1, s2], ...]}``,
         the moves in screen coordinates and the scales along each ellipse's axes (major first).
         Without it nothing can be moved.
+    edit_heard : dict, optional
+        ``{"from", "click"}`` of the last edit report the page took: the browser sends its edit
+        again until this says so (or another run is on screen), as it does its placed means.
     resizable : bool
         Whether ellipses may be stretched along their axes (handles at their ends).
     follow : bool
@@ -298,7 +302,7 @@ def stepper(store: FrameStore, frames_id: str, *, step: int, seq: int, key: str,
     data.update(id=frames_id, n=store.n_steps, step=step, seq=seq, lecture=lecture, config=config,
                 plotly_url=_plotly_url(), max_frames=MAX_CLIENT_FRAMES, speeds=list(SPEEDS), dims=dims,
                 placing=placing, editable=on_edited is not None and placing is None, resizable=resizable,
-                follow=follow)
+                follow=follow, edit_heard=edit_heard or {})
     _component(key=key, data=data, on_nav_change=on_step or (lambda: None),
                on_picked_change=on_pick or (lambda: None), on_placed_change=on_placed or (lambda: None),
                on_edited_change=on_edited or (lambda: None))

@@ -8,8 +8,9 @@
 
 const NEAR_PX = 16; // a click this close to a placed mean removes it; a press this close to a mean drags it
 const KTH_MARKER_WAIT_MS = 300; // the K-th placed mean's marker, if the fitted picture has not come by then
-// A list of placed means the server has not said it heard is sent again after this long, a few times:
-// Streamlit drops a report that reaches it while a full rerun has not yet drawn this chart's fragment.
+// A report (the placed means, Continue EM from here) the server has not said it heard is sent again
+// after this long, a few times: Streamlit drops a report that reaches it while a full rerun has not yet
+// drawn this chart's fragment again.
 const RESEND_MS = 1200;
 const MAX_RESENDS = 3;
 const MOVED_ROLES = new Set(["mean", "ellipse", "component density"]);
@@ -58,20 +59,17 @@ class Hands {
     this.bar = el("div", "emviz-hands");
     this.bar.setAttribute("role", "toolbar");
     this.bar.setAttribute("aria-label", "Change the model by hand");
-    this.moveButton = el("button", "emviz-move", "Move a mean");
-    this.moveButton.type = "button";
-    this.moveButton.title = "Then drag a mean (its ellipses follow) or an ellipse's square handle, and press "
-      + "Continue EM from here.";
+    const button = (name, text, title, act) => {
+      const made = Object.assign(el("button", name, text), { type: "button", title });
+      made.addEventListener("click", act);
+      return made;
+    };
+    this.moveButton = button("emviz-move", "Move a mean", "Then drag a mean (its ellipses follow) or an ellipse's "
+      + "square handle, and press Continue EM from here.", () => this.setMoving(!this.moving));
     this.moveButton.setAttribute("aria-pressed", "false");
-    this.moveButton.addEventListener("click", () => this.setMoving(!this.moving));
-    this.continueButton = el("button", "emviz-continue", "Continue EM from here");
-    this.continueButton.type = "button";
-    this.continueButton.title = "Start EM again from this step's parameters with the means where you moved them.";
-    this.continueButton.addEventListener("click", () => this.continueEm());
-    this.putBackButton = el("button", "emviz-put-back", "Put back");
-    this.putBackButton.type = "button";
-    this.putBackButton.title = "Undo the moves on this step.";
-    this.putBackButton.addEventListener("click", () => this.putBack());
+    this.continueButton = button("emviz-continue", "Continue EM from here", "Start EM again from this step's "
+      + "parameters with the means where you moved them.", () => this.continueEm());
+    this.putBackButton = button("emviz-put-back", "Put back", "Undo the moves on this step.", () => this.putBack());
     this.axes = null; // axesSnapshot of the last finished plot
     this.hint = el("span", "emviz-hands-hint");
     this.hint.setAttribute("aria-live", "polite");
@@ -96,54 +94,61 @@ class Hands {
     for (const button of [this.moveButton, this.continueButton, this.putBackButton]) button.hidden = !this.editable;
     if (!this.editable) this.setMoving(false);
     const placing = data.placing;
-    if (!placing) { this.placing = null; clearTimeout(this.resendTimer); return; }
+    if (!placing) { this.placing = null; return; }
     if (!this.placing || this.placing.seq !== placing.seq || this.placing.k !== placing.k) {
-      // The server set the list (a new screen, the table, a button, a link): start from it.
-      const items = placing.base.map((xy, i) => ({ kept: i, x: xy[0], y: xy.length > 1 ? xy[1] : 0 }));
-      this.placing = { k: placing.k, seq: placing.seq, dims: data.dims, items, sent: 0, resends: 0 };
-      clearTimeout(this.resendTimer);
+      // The server set the list (a new screen, the table, a button, a link), or this chart is drawn
+      // afresh: start from the list as the server holds it.
+      const items = placing.entries.map((entry) => {
+        const xy = entry.at || placing.base[entry.kept];
+        return Object.assign({}, entry, { x: xy[0], y: xy.length > 1 ? xy[1] : 0 });
+      });
+      this.placing = { k: placing.k, seq: placing.seq, dims: data.dims, items, sent: 0 };
     }
     this.placing.heard = placing.heard || {};
-    if (this.heard()) { clearTimeout(this.resendTimer); this.placing.resends = 0; }
     this.sayPlaced();
   }
 
-  // Whether the server has taken this chart's last report of the list.
-  heard() {
-    const { heard, sent } = this.placing;
-    return !sent || (heard.from === this.name && heard.click >= sent);
+  // Whether the server's echo {from, click} says it took this chart's report number `sent`.
+  heardBy(echo, sent) {
+    return !!echo && echo.from === this.name && echo.click >= sent;
   }
 
-  // The whole list, to the server (it keeps the last one it hears); again later unless it says it heard.
-  sendPlaced() {
-    this.reports += 1;
-    this.placing.sent = this.reports;
-    this.stepper.setStateValue("placed", {
-      seq: this.placing.seq, from: this.name, click: this.reports,
-      means: this.placing.items.map((item) => (item.at ? { at: item.at } : { kept: item.kept })),
-    });
+  // Send a report now, and again (with a new number) every RESEND_MS until answered() says the server
+  // heard it, at most MAX_RESENDS times; a later report takes over from an earlier one.
+  sendUntilAnswered(send, answered) {
     clearTimeout(this.resendTimer);
-    this.resendTimer = setTimeout(() => this.resendUnheard(), RESEND_MS);
+    let resends = -1; // the first attempt is the report itself
+    const attempt = () => {
+      if (resends >= 0 && answered()) return;
+      if (resends >= MAX_RESENDS) {
+        this.hint.textContent = "The server has not answered: reload the page if nothing changes.";
+        return;
+      }
+      resends += 1;
+      this.reports += 1;
+      send(this.reports);
+      this.resendTimer = setTimeout(attempt, RESEND_MS);
+    };
+    attempt();
   }
 
-  resendUnheard() {
-    if (!this.placing || this.heard()) return;
-    if (this.placing.resends >= MAX_RESENDS) {
-      this.hint.textContent = "The server has not answered: reload the page if the placed means do not show up.";
-      return;
-    }
-    this.placing.resends += 1;
-    this.sendPlaced();
+  // The whole list, to the server (it keeps the last one it hears), until it says it heard.
+  sendPlaced() {
+    const placing = this.placing;
+    this.sendUntilAnswered((click) => {
+      placing.sent = click;
+      this.stepper.setStateValue("placed", {
+        seq: placing.seq, from: this.name, click,
+        means: placing.items.map((item) => (item.at ? { at: item.at } : { kept: item.kept })),
+      });
+    }, () => this.placing !== placing || this.heardBy(placing.heard, placing.sent));
   }
 
   // ------------------------------------------------------------------ placing the starting means
   click(event) {
     if (!this.placing) return;
     const axes = axesOf(this.chart, this.axes);
-    if (!axes) {
-      this.hint.textContent = "The chart is still being drawn: click again in a moment.";
-      return;
-    }
+    if (!axes) { this.hint.textContent = "The chart is still being drawn: click again in a moment."; return; }
     const at = pointerAt(axes, event);
     const near = this.nearestPlaced(axes, at);
     if (near !== null) {
@@ -170,12 +175,9 @@ class Hands {
   }
 
   nearestPlaced(axes, at) {
-    let best = null;
-    let bestDistance = NEAR_PX;
+    let best = null, bestDistance = NEAR_PX;
     this.placing.items.forEach((item, i) => {
-      const dx = axes.xa.d2p(item.x) - at.px;
-      const dy = axes.ya.d2p(item.y) - at.py;
-      const distance = Math.hypot(dx, dy);
+      const distance = Math.hypot(axes.xa.d2p(item.x) - at.px, axes.ya.d2p(item.y) - at.py);
       if (distance <= bestDistance) { best = i; bestDistance = distance; }
     });
     return best;
@@ -429,12 +431,16 @@ class Hands {
     if (this.moves.size || this.moving) this.drawMoves(); else this.sayMoves();
   }
 
+  // The edit, until the server says it heard it or the page shows another run (the edited one).
   continueEm() {
     if (!this.moves.size || this.movedStep !== this.stepper.current) return;
-    this.reports += 1;
     const moves = [...this.moves.entries()].map(([k, edit]) => [k, edit.dx, edit.dy, edit.scale[0], edit.scale[1]]);
-    this.stepper.setStateValue("edited", { id: this.stepper.data.id, step: this.stepper.current, moves,
-      click: this.reports });
+    const { id } = this.stepper.data, step = this.stepper.current;
+    let sent = 0;
+    this.sendUntilAnswered((click) => {
+      sent = click;
+      this.stepper.setStateValue("edited", { id, step, moves, from: this.name, click });
+    }, () => this.stepper.data.id !== id || this.heardBy(this.stepper.data.edit_heard, sent));
     this.hint.textContent = "Fitting from your edit…";
     this.moves.clear();
     this.setMoving(false);

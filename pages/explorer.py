@@ -208,6 +208,8 @@ def _browser_moved_step(run: Run) -> None:
 
 def _browser_edited(run: Run) -> None:
     report = stepper.reported(STEPPER_KEY, "edited")
+    # Heard, taken or not: the browser sends an edit again until the page says so (see stepper_hands.js).
+    st.session_state["edit_heard"] = {"from": str(report.get("from", ""))[:40], "click": report.get("click", 0)}
     if report.get("id") != st.session_state.get("frames_id"):
         return  # made on a picture of other options: not this run's steps
     refused = hand_edits.take_report(report, run.history, run.view, run.options, selection.X)
@@ -288,6 +290,7 @@ def _step_view(run: Run, *, chart_only: bool = False) -> None:
                         on_step=functools.partial(_browser_moved_step, run),
                         on_pick=functools.partial(_browser_picked_point, run), dims=1 if view.is_1d else 2,
                         on_edited=None if saved else functools.partial(_browser_edited, run),
+                        edit_heard=st.session_state.get("edit_heard"),
                         resizable=run_options.covariance_type == "full" and not view.is_1d, follow=chart_only)
     if chart_only:
         side_col.caption("EM ran from the placed means; the panels follow.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -76,7 +78,8 @@ def test_a_link_with_placed_means_starts_em_exactly_there():
 def test_choosing_the_initialisation_puts_the_chart_in_placement_mode():
     at = run_app({"init": "placed"})
     data = _stepper_data(at)
-    assert data["placing"] == {"k": 3, "seq": data["placing"]["seq"], "base": [], "heard": {}} and data["dims"] == 2
+    assert data["placing"] == {"k": 3, "seq": data["placing"]["seq"], "base": [], "heard": {}, "entries": []} \
+        and data["dims"] == 2
     assert data["n"] == 1 and data["frames"]["0"]["title"] == "Place the starting means"
     assert not data["editable"], "nothing to move before a fit"
     assert _placed(at) == ()
@@ -135,6 +138,7 @@ def _report_app(report: dict | list, view_mode: str = "columns", dataset: str = 
                                                                                centre), k)
         st.session_state["refused"] = refused
         st.session_state["heard"] = placed_means.placing_state(k)["heard"]
+        st.session_state["entries"] = placed_means.placing_state(k)["entries"]
         means = st.session_state[placed_means.STATE_KEY]["means"]
         if len(means) == k:
             history = fitting.fit(X, fitting.FitOptions(n_components=k, init="placed", means_init=means))
@@ -198,6 +202,22 @@ def test_the_server_says_which_report_it_heard_and_ignores_older_ones():
     again = _report_app([two, dict(two, click=6), dict(one, **{"from": "tab-b", "click": 1})])
     assert again.session_state["heard"] == {"from": "tab-b", "click": 1}
     assert again.session_state["placed_means"]["means"] == ((-1.5, 2.0),)
+
+
+def test_a_chart_drawn_afresh_starts_from_the_list_the_server_took():
+    """Placing state names the list as the last report left it (kept means by position, clicks where they
+    were on screen), so a chart mounted again (the explorer left and opened again) shows what the server holds,
+    and its reports lift the clicks exactly as before."""
+    clicks = [{"at": [-1.5, 2.0]}, {"at": [0.25, -0.5]}]
+    at = _report_app({"from": "tab-a", "click": 1, "means": clicks})
+    assert at.session_state["entries"] == clicks
+    assert at.session_state["placed_means"]["means"] == ((-1.5, 2.0), (0.25, -0.5))
+    # A list set by the server (a link, the table, a button) is the base, every mean kept by position.
+    from emviz import placed_means
+
+    state = {"seq": 3, "base": ((0.0, 0.0), (1.0, 1.0)), "entries": None}
+    with mock.patch.object(placed_means.st, "session_state", {placed_means.STATE_KEY: state}):
+        assert placed_means.placing_state(3)["entries"] == [{"kept": 0}, {"kept": 1}]
 
 
 def test_a_refused_report_is_heard_so_the_browser_does_not_send_it_again():

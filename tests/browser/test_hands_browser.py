@@ -219,23 +219,37 @@ def _sidebar_says(page: Page, text: str):
     return expect(page.locator('[data-testid="stSidebar"]').get_by_text(text))
 
 
-def test_a_click_whose_report_is_lost_on_the_way_is_sent_again(page: Page, app_url: str):
-    """Streamlit drops a report that reaches it while a full rerun has not yet drawn the explorer's
-    fragment again; the browser sends its list again until the server says it heard it. Here the
-    report of the second click is lost on the way (every message to the server dropped for a moment)."""
-    lost = {"dropping": False, "messages": 0}
+class _LosingLine:
+    """The page's websocket to the server, which loses every message the page sends while ``losing``."""
 
-    def websocket(ws):
+    def __init__(self, page: Page):
+        self.losing, self.lost = False, 0
+        page.route_web_socket("**/_stcore/stream", self._route)
+
+    def _route(self, ws) -> None:
         server = ws.connect_to_server()
 
         def to_server(message):
-            if lost["dropping"]:
-                lost["messages"] += 1
+            if self.losing:
+                self.lost += 1
             else:
                 server.send(message)
         ws.on_message(to_server)
 
-    page.route_web_socket("**/_stcore/stream", websocket)
+    def lose_what(self, page: Page, act) -> None:
+        """Do ``act()``; whatever the page sends in the next 400 ms is lost (and something must be)."""
+        self.losing, self.lost = True, 0
+        act()
+        page.wait_for_timeout(400)
+        self.losing = False
+        assert self.lost >= 1, "the page sent nothing to lose"
+
+
+def test_a_click_whose_report_is_lost_on_the_way_is_sent_again(page: Page, app_url: str):
+    """Streamlit drops a report that reaches it while a full rerun has not yet drawn the explorer's
+    fragment again; the browser sends its list again until the server says it heard it. Here the
+    report of the second click is lost on the way."""
+    line = _LosingLine(page)
     page.goto(app_url + "?data=mouse&k=3&init=placed")
     _wait_placing(page, 0)
     wait_idle(page)
@@ -245,11 +259,7 @@ def test_a_click_whose_report_is_lost_on_the_way_is_sent_again(page: Page, app_u
     _sidebar_says(page, "1 of 3 means placed").to_be_visible(timeout=15_000)
     wait_idle(page)
 
-    lost["dropping"] = True
-    page.mouse.click(*pixels["at"][1])
-    page.wait_for_timeout(400)
-    lost["dropping"] = False
-    assert lost["messages"] >= 1, "the second click's report was not sent while messages were dropped"
+    line.lose_what(page, lambda: page.mouse.click(*pixels["at"][1]))
     _sidebar_says(page, "1 of 3 means placed").to_be_visible()  # the server has not heard it yet
     _sidebar_says(page, "2 of 3 means placed").to_be_visible(timeout=10_000)  # sent again, and heard
     wait_idle(page)
@@ -259,6 +269,26 @@ def test_a_click_whose_report_is_lost_on_the_way_is_sent_again(page: Page, app_u
     means = np.asarray(page.evaluate(_MEANS_JS))
     assert np.all(np.abs(means - np.asarray(wanted)) <= 1.5 * np.asarray(pixels["unit"])), means
     assert_no_error(page, "after a lost report")
+
+
+def test_continue_em_whose_report_is_lost_on_the_way_is_sent_again(page: Page, app_url: str):
+    """The same for "Continue EM from here": the edit is not lost with its first report."""
+    line = _LosingLine(page)
+    open_explorer(page, app_url, "?data=mouse&k=3&step=21")
+    before = page.evaluate(_MEANS_JS)
+    page.locator(f"{STEPPER} button.emviz-move").click()
+    x, y = page.evaluate(_PIXELS_JS, [before[0]])["at"][0]
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 9):
+        page.mouse.move(x + 5 * i, y - 5 * i)
+    page.mouse.up()
+    expect(page.locator(HINT)).to_contain_text("Moved mean 1")
+    line.lose_what(page, page.locator(f"{STEPPER} button.emviz-continue").click)
+    expect(page.get_by_text("Edited by hand")).to_be_visible(timeout=15_000)
+    s = wait_for_chart(page)
+    assert s["pos"] == 0 and _query(page)["edit"].startswith("21@0:"), s
+    assert_no_error(page, "after a lost edit report")
 
 
 def test_quick_clicks_all_count_and_the_last_starts_em(page: Page, app_url: str):
@@ -288,3 +318,34 @@ def test_quick_clicks_all_count_and_the_last_starts_em(page: Page, app_url: str)
     means = np.asarray(page.evaluate(_MEANS_JS))
     assert np.all(np.abs(means - np.asarray(wanted)) <= 1.5 * np.asarray(pixels["unit"])), means
     assert_no_error(page, "after quick clicks")
+
+
+def test_leaving_the_explorer_while_placing_and_coming_back_shows_the_means_placed(page: Page, app_url: str):
+    """A chart mounted afresh starts from the list the server holds (not from the list the server last set)."""
+    page.goto(app_url + "?data=mouse&k=3&init=placed")
+    _wait_placing(page, 0)
+    wait_idle(page)
+    wanted = [(-1.5, 2.0), (0.0, -0.5), (1.5, 2.0)]
+    pixels = page.evaluate(_PIXELS_JS, wanted)
+    for placed, at in enumerate(pixels["at"][:2], start=1):
+        page.mouse.click(*at)
+        _sidebar_says(page, f"{placed} of 3 means placed").to_be_visible(timeout=15_000)
+        wait_idle(page)
+    page.get_by_role("link", name="Theory").click()
+    expect(page.locator(CHART)).to_have_count(0, timeout=30_000)
+    wait_idle(page)
+    page.get_by_role("link", name="Explorer").click()
+    _wait_placing(page, 2)
+    wait_idle(page)
+    pixels = page.evaluate(_PIXELS_JS, wanted)
+    page.mouse.click(*pixels["at"][1])  # on the second mean: removes it, so it is where it was placed
+    _sidebar_says(page, "1 of 3 means placed").to_be_visible(timeout=15_000)
+    wait_idle(page)
+    page.mouse.click(*pixels["at"][1])
+    _sidebar_says(page, "2 of 3 means placed").to_be_visible(timeout=15_000)
+    wait_idle(page)
+    page.mouse.click(*pixels["at"][2])
+    wait_for_chart(page)
+    means = np.asarray(page.evaluate(_MEANS_JS))
+    assert np.all(np.abs(means - np.asarray(wanted)) <= 1.5 * np.asarray(pixels["unit"])), means
+    assert_no_error(page, "placing after coming back")
