@@ -136,19 +136,14 @@ def explorer() -> None:
     into a fragment is mounted anew); the rest of the page (the sidebar's table, the panels, the
     exports) follows in a full rerun that the browser asks for once the chart shows the step.
     """
-    means = placed_means.all_placed(options.n_components) if run is None else None
-    if run is None and means is None:
-        _placement()
-        # The page follows a click (the sidebar's table, the link) only once the chart is sent again: a
-        # fragment run that asks for the full rerun before drawing anything lets the browser drop the
-        # fragment's elements when clicks come quickly, and the chart is mounted afresh mid-click.
-        if st.session_state.pop("rerun_app", False):
-            st.rerun(scope="app")
-        return
     if st.session_state.pop("rerun_app", False):
         st.rerun(scope="app")
     if run is not None:
         _step_view(run)
+        return
+    means = placed_means.all_placed(options.n_components)
+    if means is None:
+        _placement()
         return
     placed = replace(options, means_init=means)  # as the sidebar's table will give them, on the full rerun
     _step_view(_open(placed, pagekit.fit_or_stop(selection.X, placed)), chart_only=True)
