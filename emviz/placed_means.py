@@ -25,9 +25,9 @@ State (one session key, :data:`STATE_KEY`)
     ``entries`` its list (None: ``base`` as it is), which a chart drawn afresh starts from.
 
 Every report carries the browser's whole list, and the browser sends it again until the
-server says it was heard: a report can be lost on the way (Streamlit drops a fragment's
-rerun that arrives while a full run has not yet drawn the fragment again), and a lost
-K-th click would never start EM. A report older than one already taken is ignored.
+server says it was heard: a report can be lost on the way (Streamlit drops the rerun of
+a fragment its last full run did not draw where the report came from, and a chart mounted
+afresh takes an unanswered report with it), and a lost K-th click would never start EM. A report older than one already taken is ignored.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@
 const NEAR_PX = 16; // a click this close to a placed mean removes it; a press this close to a mean drags it
 const KTH_MARKER_WAIT_MS = 300; // the K-th placed mean's marker, if the fitted picture has not come by then
 // A report (the placed means, Continue EM from here) the server has not said it heard is sent again
-// after this long, a few times: Streamlit drops a report that reaches it while a full rerun has not yet
-// drawn this chart's fragment again.
+// after this long, a few times: Streamlit drops a report for a fragment its last full run did not draw
+// where the report came from, and a chart mounted afresh takes its unanswered report with it.
 const RESEND_MS = 1200;
 const MAX_RESENDS = 3;
 const MOVED_ROLES = new Set(["mean", "ellipse", "component density"]);

@@ -64,18 +64,22 @@ if d > 2:
                                       help="Column drawn bottom to top.")
         view_columns = (first, second) if first != second else (first, (first + 1) % d)
 
-if not lecture:
-    # A compact header: at 1280x720 the chart must start on the first screen, so the data set's
-    # teaching note folds under the one line that says what is fitted.
-    st.title("EM for Gaussian mixtures, step by step")
-    n_rows = selection.X.shape[0]
-    sampled = (f" (fit on a {n_rows:,}-row sample of {selection.n_rows_in_file:,})"
-               if selection.n_rows_in_file else "")
-    st.caption(f"**{selection.title}** · {n_rows:,} points{sampled} · {d} column{'s' if d > 1 else ''} · "
-               f"K = {options.n_components} · {options.covariance_type} covariances · seed {options.seed}")
-    with st.expander("About this data set"):
-        st.markdown(selection.note)
-ui.show_messages(selection)
+# The header and (below) the hand-edit banner are one block each, whatever they hold: Streamlit names
+# the explorer's fragment by its position on the page, and a fragment that moves is a new one (its chart
+# mounted afresh, a report for the old one dropped as "does not exist anymore").
+with st.container():
+    if not lecture:
+        # A compact header: at 1280x720 the chart must start on the first screen, so the data set's
+        # teaching note folds under the one line that says what is fitted.
+        st.title("EM for Gaussian mixtures, step by step")
+        n_rows = selection.X.shape[0]
+        sampled = (f" (fit on a {n_rows:,}-row sample of {selection.n_rows_in_file:,})"
+                   if selection.n_rows_in_file else "")
+        st.caption(f"**{selection.title}** · {n_rows:,} points{sampled} · {d} column{'s' if d > 1 else ''} · "
+                   f"K = {options.n_components} · {options.covariance_type} covariances · seed {options.seed}")
+        with st.expander("About this data set"):
+            st.markdown(selection.note)
+    ui.show_messages(selection)
 
 
 def _chart_and_side():
@@ -150,10 +154,11 @@ def explorer() -> None:
     st.session_state["rerun_app"] = True
 
 
+banner = st.container()  # one block, edited run or not (see the header's)
 if options.edits and not placing:
     before = pagekit.fit_or_stop(selection.X, replace(options, edits=options.edits[:-1]))
-    st.info(hand_edits.describe(before, options.edits[-1], selection.feature_names))
-    back = st.columns(2 if len(options.edits) > 1 else 1)
+    banner.info(hand_edits.describe(before, options.edits[-1], selection.feature_names))
+    back = banner.columns(2 if len(options.edits) > 1 else 1)
     if back[0].button("Back to the original run", key="edits_back", icon="↩️",
                       help="The run before any mean was moved by hand, at its default step."):
         hand_edits.go_back(0)

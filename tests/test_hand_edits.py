@@ -186,3 +186,24 @@ def test_stretching_an_ellipse_becomes_an_edit_with_its_new_covariance(mouse):
 def test_malformed_drag_reports_are_refused(report):
     at = _take(report)
     assert at.session_state["refused"] and at.session_state["options"].edits == ()
+
+
+def _block_holding_the_stepper(at) -> list:
+    """Positions of the page's top-level blocks that hold the explorer's stepping component."""
+    def holds(node) -> bool:
+        children = getattr(node, "children", None) or {}
+        return getattr(node, "type", None) == "bidi_component" or any(holds(c) for c in children.values())
+    return [index for index, child in at.main.children.items() if holds(child)]
+
+
+def test_the_explorers_fragment_stays_where_it_is_in_an_edited_run_and_while_placing():
+    """Streamlit names a fragment by its position on the page: if the edited run's banner moved the
+    explorer's fragment, its chart would be mounted afresh and a report for the old one dropped."""
+    plain = run_app({"data": "mouse", "k": "3"})
+    edited = run_app({"data": "mouse", "k": "3", "edit": "21@0:-1.0,2.0"})
+    assert any("Edited by hand" in i.value for i in edited.info)
+    placing = run_app({"data": "mouse", "k": "3", "init": "placed"})
+    warned = run_app({"data": "mouse", "k": "3", "init": "placed", "means": "1,2;oops"})
+    assert warned.warning, "the link's note is shown above the chart"
+    positions = [_block_holding_the_stepper(at) for at in (plain, edited, placing, warned)]
+    assert positions[0] and len(positions[0]) == 1 and all(p == positions[0] for p in positions), positions

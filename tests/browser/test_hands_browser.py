@@ -254,9 +254,9 @@ class _LosingLine:
 
 
 def test_a_click_whose_report_is_lost_on_the_way_is_sent_again(page: Page, app_url: str):
-    """Streamlit drops a report that reaches it while a full rerun has not yet drawn the explorer's
-    fragment again; the browser sends its list again until the server says it heard it. Here the
-    report of the second click is lost on the way."""
+    """A report can be lost on the way (Streamlit drops the rerun of a fragment its last full run did
+    not draw where the report came from); the browser sends its list again until the server says it
+    heard it. Here the report of the second click is lost on the websocket."""
     line = _LosingLine(page)
     page.goto(app_url + "?data=mouse&k=3&init=placed")
     _wait_placing(page, 0)
