@@ -131,9 +131,8 @@ def test_placing_on_one_column_data_clicks_on_the_axis(page: Page, app_url: str,
     assert np.all(np.abs(start - np.array([-2.0, 3.0])) <= 1.5 * pixels["unit"][0]), start
 
 
-def test_dragging_a_mean_and_continuing_em_then_going_back(page: Page, app_url: str, tmp_path):
-    s = open_explorer(page, app_url, "?data=mouse&k=3&step=21")
-    assert s["pos"] == 21 and "M-step" in s["title"], s
+def _drag_the_first_mean(page: Page) -> tuple[list, dict]:
+    """Move a mean, then drag mean 1 by 40 pixels right and up; the means before, and its pixels."""
     before = page.evaluate(_MEANS_JS)
     page.locator(f"{STEPPER} button.emviz-move").click()
     pixels = page.evaluate(_PIXELS_JS, [before[0]])
@@ -144,6 +143,13 @@ def test_dragging_a_mean_and_continuing_em_then_going_back(page: Page, app_url: 
         page.mouse.move(x + 5 * i, y - 5 * i)
     page.mouse.up()
     expect(page.locator(HINT)).to_contain_text("Moved mean 1")
+    return before, pixels
+
+
+def test_dragging_a_mean_and_continuing_em_then_going_back(page: Page, app_url: str, tmp_path):
+    s = open_explorer(page, app_url, "?data=mouse&k=3&step=21")
+    assert s["pos"] == 21 and "M-step" in s["title"], s
+    before, pixels = _drag_the_first_mean(page)
     moved = page.evaluate(_MEANS_JS)
     unit = np.asarray(pixels["unit"])
     assert np.allclose(np.subtract(moved[0], before[0]), [40 * unit[0], 40 * unit[1]], atol=2 * unit.max()), \
@@ -223,6 +229,16 @@ def test_clear_after_a_placed_fit_goes_back_to_placing_and_stays(page: Page, app
     assert_no_error(page, "placing again after Clear")
 
 
+def _placing_page(page: Page, app_url: str) -> tuple[list, dict]:
+    """The explorer placing K = 3 means on the mouse data, drawn and idle: a mean for each lobe, and
+    their pixels."""
+    page.goto(app_url + "?data=mouse&k=3&init=placed")
+    _wait_placing(page, 0)
+    wait_idle(page)
+    wanted = [(-1.5, 2.0), (0.0, -0.5), (1.5, 2.0)]
+    return wanted, page.evaluate(_PIXELS_JS, wanted)
+
+
 def _sidebar_says(page: Page, text: str):
     return expect(page.locator('[data-testid="stSidebar"]').get_by_text(text))
 
@@ -258,11 +274,7 @@ def test_a_click_whose_report_is_lost_on_the_way_is_sent_again(page: Page, app_u
     not draw where the report came from); the browser sends its list again until the server says it
     heard it. Here the report of the second click is lost on the websocket."""
     line = _LosingLine(page)
-    page.goto(app_url + "?data=mouse&k=3&init=placed")
-    _wait_placing(page, 0)
-    wait_idle(page)
-    wanted = [(-1.5, 2.0), (0.0, -0.5), (1.5, 2.0)]
-    pixels = page.evaluate(_PIXELS_JS, wanted)
+    wanted, pixels = _placing_page(page, app_url)
     page.mouse.click(*pixels["at"][0])
     _sidebar_says(page, "1 of 3 means placed").to_be_visible(timeout=15_000)
     wait_idle(page)
@@ -283,15 +295,7 @@ def test_continue_em_whose_report_is_lost_on_the_way_is_sent_again(page: Page, a
     """The same for "Continue EM from here": the edit is not lost with its first report."""
     line = _LosingLine(page)
     open_explorer(page, app_url, "?data=mouse&k=3&step=21")
-    before = page.evaluate(_MEANS_JS)
-    page.locator(f"{STEPPER} button.emviz-move").click()
-    x, y = page.evaluate(_PIXELS_JS, [before[0]])["at"][0]
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for i in range(1, 9):
-        page.mouse.move(x + 5 * i, y - 5 * i)
-    page.mouse.up()
-    expect(page.locator(HINT)).to_contain_text("Moved mean 1")
+    _drag_the_first_mean(page)
     line.lose_what(page, page.locator(f"{STEPPER} button.emviz-continue").click)
     expect(page.get_by_text("Edited by hand")).to_be_visible(timeout=15_000)
     s = wait_for_chart(page)
@@ -308,11 +312,7 @@ def test_quick_clicks_leave_the_server_with_the_browsers_list_and_the_last_start
     the chart afresh during such a burst (it then starts from the list the server holds, and a click made
     while it is drawn is refused with a hint), so the test asks for agreement, not for a count of toggles.
     """
-    page.goto(app_url + "?data=mouse&k=3&init=placed")
-    _wait_placing(page, 0)
-    wait_idle(page)
-    wanted = [(-1.5, 2.0), (0.0, -0.5), (1.5, 2.0)]
-    pixels = page.evaluate(_PIXELS_JS, wanted)
+    wanted, pixels = _placing_page(page, app_url)
     page.mouse.click(*pixels["at"][0])
     # The second mean placed and removed again and again, at gaps that land inside those runs.
     for gap in (0, 10, 20, 30, 40, 50, 60, 80, 100, 120, 0, 15, 25, 35, 45, 55):
@@ -339,11 +339,7 @@ def test_quick_clicks_leave_the_server_with_the_browsers_list_and_the_last_start
 
 def test_leaving_the_explorer_while_placing_and_coming_back_shows_the_means_placed(page: Page, app_url: str):
     """A chart mounted afresh starts from the list the server holds (not from the list the server last set)."""
-    page.goto(app_url + "?data=mouse&k=3&init=placed")
-    _wait_placing(page, 0)
-    wait_idle(page)
-    wanted = [(-1.5, 2.0), (0.0, -0.5), (1.5, 2.0)]
-    pixels = page.evaluate(_PIXELS_JS, wanted)
+    wanted, pixels = _placing_page(page, app_url)
     for placed, at in enumerate(pixels["at"][:2], start=1):
         page.mouse.click(*at)
         _sidebar_says(page, f"{placed} of 3 means placed").to_be_visible(timeout=15_000)
