@@ -13,6 +13,9 @@ const KTH_MARKER_WAIT_MS = 300; // the K-th placed mean's marker, if the fitted 
 // where the report came from, and a chart mounted afresh takes its unanswered report with it.
 const RESEND_MS = 1200;
 const MAX_RESENDS = 3;
+// Shared by the charts this page mounts (Streamlit may mount one afresh): one name and count for reports,
+// and the last list of placed means sent, which a new chart takes over while the server has not heard it.
+const PAGE = window.__emvizHands || (window.__emvizHands = { name: Math.random().toString(36).slice(2), reports: 0 });
 const MOVED_ROLES = new Set(["mean", "ellipse", "component density"]);
 
 // Pixel <-> data for the chart's one pair of (linear) axes, as plotly.js last finished drawing them.
@@ -54,8 +57,6 @@ class Hands {
     this.placing = null; // {k, seq, dims, items: [{kept} | {at}, with x and y on screen]}
     this.moves = new Map(); // component -> {dx, dy}, relative to the step on screen
     this.movedStep = null;
-    this.reports = 0;
-    this.name = Math.random().toString(36).slice(2, 12); // which chart a report comes from
     this.bar = el("div", "emviz-hands");
     this.bar.setAttribute("role", "toolbar");
     this.bar.setAttribute("aria-label", "Change the model by hand");
@@ -83,10 +84,7 @@ class Hands {
     this.setMoving(false);
   }
 
-  destroy() {
-    clearTimeout(this.resendTimer);
-    clearTimeout(this.markerTimer);
-  }
+  destroy() { clearTimeout(this.resendTimer); clearTimeout(this.markerTimer); }
 
   accept(data) {
     this.editable = !!data.editable && !data.placing;
@@ -102,7 +100,10 @@ class Hands {
         const xy = entry.at || placing.base[entry.kept];
         return Object.assign({}, entry, { x: xy[0], y: xy.length > 1 ? xy[1] : 0 });
       });
-      this.placing = { k: placing.k, seq: placing.seq, dims: data.dims, items, sent: 0 };
+      const key = `${data.id}|${placing.seq}|${placing.k}`, last = PAGE.placing;
+      const unheard = !this.placing && last && last.key === key && !this.heardBy(placing.heard, last.sent);
+      this.placing = { key, k: placing.k, seq: placing.seq, dims: data.dims, items, sent: 0, heard: placing.heard };
+      if (unheard) { this.placing.items = last.items.map((item) => Object.assign({}, item)); this.sendPlaced(); }
     }
     this.placing.heard = placing.heard || {};
     this.sayPlaced();
@@ -110,7 +111,7 @@ class Hands {
 
   // Whether the server's echo {from, click} says it took this chart's report number `sent`.
   heardBy(echo, sent) {
-    return !!echo && echo.from === this.name && echo.click >= sent;
+    return !!echo && echo.from === PAGE.name && echo.click >= sent;
   }
 
   // Send a report now, and again (with a new number) every RESEND_MS until answered() says the server
@@ -119,14 +120,14 @@ class Hands {
     clearTimeout(this.resendTimer);
     let resends = -1; // the first attempt is the report itself
     const attempt = () => {
-      if (resends >= 0 && answered()) return;
+      if (resends >= 0 && (answered() || !this.chart.isConnected)) return; // heard, or a chart gone
       if (resends >= MAX_RESENDS) {
         this.hint.textContent = "The server has not answered: reload the page if nothing changes.";
         return;
       }
       resends += 1;
-      this.reports += 1;
-      send(this.reports);
+      PAGE.reports += 1;
+      send(PAGE.reports);
       this.resendTimer = setTimeout(attempt, RESEND_MS);
     };
     attempt();
@@ -137,8 +138,9 @@ class Hands {
     const placing = this.placing;
     this.sendUntilAnswered((click) => {
       placing.sent = click;
+      PAGE.placing = { key: placing.key, sent: click, items: placing.items.map((item) => Object.assign({}, item)) };
       this.stepper.setStateValue("placed", {
-        seq: placing.seq, from: this.name, click,
+        seq: placing.seq, from: PAGE.name, click,
         means: placing.items.map((item) => (item.at ? { at: item.at } : { kept: item.kept })),
       });
     }, () => this.placing !== placing || this.heardBy(placing.heard, placing.sent));
@@ -439,7 +441,7 @@ class Hands {
     let sent = 0;
     this.sendUntilAnswered((click) => {
       sent = click;
-      this.stepper.setStateValue("edited", { id, step, moves, from: this.name, click });
+      this.stepper.setStateValue("edited", { id, step, moves, from: PAGE.name, click });
     }, () => this.stepper.data.id !== id || this.heardBy(this.stepper.data.edit_heard, sent));
     this.hint.textContent = "Fitting from your edit…";
     this.moves.clear();

@@ -362,3 +362,25 @@ def test_leaving_the_explorer_while_placing_and_coming_back_shows_the_means_plac
     means = np.asarray(page.evaluate(_MEANS_JS))
     assert np.all(np.abs(means - np.asarray(wanted)) <= 1.5 * np.asarray(pixels["unit"])), means
     assert_no_error(page, "placing after coming back")
+
+
+def test_a_chart_mounted_afresh_takes_over_a_click_the_server_has_not_heard(page: Page, app_url: str):
+    """The second click's report is lost and the chart goes away at once (the explorer left for the
+    theory page, as when Streamlit mounts the chart afresh): the chart that comes back shows the click
+    and sends it, so it is not lost with the old chart."""
+    line = _LosingLine(page)
+    wanted, pixels = _placing_page(page, app_url)
+    page.mouse.click(*pixels["at"][0])
+    _sidebar_says(page, "1 of 3 means placed").to_be_visible(timeout=15_000)
+    wait_idle(page)
+    line.lose_what(page, lambda: page.mouse.click(*pixels["at"][1]))
+    page.get_by_role("link", name="Theory").click()
+    expect(page.locator(CHART)).to_have_count(0, timeout=30_000)
+    page.get_by_role("link", name="Explorer").click()
+    _wait_placing(page, 2)
+    _sidebar_says(page, "2 of 3 means placed").to_be_visible(timeout=15_000)
+    wait_idle(page)
+    page.mouse.click(*page.evaluate(_PIXELS_JS, wanted)["at"][2])
+    wait_for_chart(page)
+    means = np.asarray(page.evaluate(_MEANS_JS))
+    assert np.all(np.abs(means - np.asarray(wanted)) <= 1.5 * np.asarray(pixels["unit"])), means
