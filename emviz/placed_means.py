@@ -27,7 +27,8 @@ State (one session key, :data:`STATE_KEY`)
 Every report carries the browser's whole list, and the browser sends it again until the
 server says it was heard: a report can be lost on the way (Streamlit drops the rerun of
 a fragment its last full run did not draw where the report came from, and a chart mounted
-afresh takes an unanswered report with it), and a lost K-th click would never start EM. A report older than one already taken is ignored.
+afresh takes an unanswered report with it), and a lost K-th click would never start EM.
+A report older than one already taken is ignored.
 """
 
 from __future__ import annotations
@@ -130,7 +131,9 @@ def apply_report(report, lift, n_components: int) -> str | None:
     if report.get("from") == heard.get("from") and isinstance(click, int) and click <= heard.get("click", 0):
         return None  # older than a report already taken: its list is out of date
     # Heard, even if refused below: sending the same report again would not help.
-    state["heard"] = {"from": str(report.get("from", ""))[:40], "click": click if isinstance(click, int) else 0}
+    from .stepper import heard  # here, as in placement_screen: the sidebar's table needs no figures
+
+    state["heard"] = heard(report)
     entries = report.get("means")
     if not isinstance(entries, list) or len(entries) > min(n_components, _MAX_REPORTED):
         return "the chart did not report a list of at most K means"

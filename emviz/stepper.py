@@ -34,7 +34,7 @@ from . import explain, figures
 from .frame_store import FrameStore, frame_store
 
 __all__ = ["FIRST_WINDOW", "default_step", "frame_store", "frames_key", "parse_ranges", "payload", "priority_order",
-           "reported", "step_content", "stepper"]
+           "heard", "reported", "step_content", "stepper"]
 
 _HERE = Path(__file__).resolve().parent
 # One module for the component: the shared DOM helper, the hands-on part (placing and moving means), the stepper.
@@ -150,6 +150,13 @@ def reported(key: str, name: str) -> dict:
     """What the browser last reported under ``name`` (``"nav"``, ``"picked"``, ``"placed"``, ``"edited"``), or ``{}``."""
     value = (st.session_state.get(key) or {}).get(name)
     return value if isinstance(value, dict) else {}
+
+
+def heard(report: dict) -> dict:
+    """The echo that says the page took ``report`` (``{"from", "click"}``): the browser sends a placing or an
+    edit report again until it sees it (stepper_hands.js), so it holds plain values whatever the report held."""
+    click = report.get("click")
+    return {"from": str(report.get("from", ""))[:40], "click": click if isinstance(click, int) else 0}
 
 
 def parse_ranges(ranges) -> set[int]:

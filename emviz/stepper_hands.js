@@ -93,19 +93,20 @@ class Hands {
     if (!this.editable) this.setMoving(false);
     const placing = data.placing;
     if (!placing) { this.placing = null; return; }
+    let unheard = false;
     if (!this.placing || this.placing.seq !== placing.seq || this.placing.k !== placing.k) {
-      // The server set the list (a new screen, the table, a button, a link), or this chart is drawn
-      // afresh: start from the list as the server holds it.
-      const items = placing.entries.map((entry) => {
+      // The server set the list (a new screen, the table, a button, a link), or this chart is drawn afresh:
+      // start from the list the server holds, or from the one this page last sent if it has not heard it.
+      const key = `${data.id}|${placing.seq}|${placing.k}`, last = PAGE.placing;
+      unheard = !this.placing && last && last.key === key && !this.heardBy(placing.heard, last.sent);
+      const items = unheard ? last.items.slice() : placing.entries.map((entry) => {
         const xy = entry.at || placing.base[entry.kept];
         return Object.assign({}, entry, { x: xy[0], y: xy.length > 1 ? xy[1] : 0 });
       });
-      const key = `${data.id}|${placing.seq}|${placing.k}`, last = PAGE.placing;
-      const unheard = !this.placing && last && last.key === key && !this.heardBy(placing.heard, last.sent);
-      this.placing = { key, k: placing.k, seq: placing.seq, dims: data.dims, items, sent: 0, heard: placing.heard };
-      if (unheard) { this.placing.items = last.items.map((item) => Object.assign({}, item)); this.sendPlaced(); }
+      this.placing = { key, k: placing.k, seq: placing.seq, dims: data.dims, items, sent: 0 };
     }
     this.placing.heard = placing.heard || {};
+    if (unheard) this.sendPlaced();
     this.sayPlaced();
   }
 
@@ -138,7 +139,7 @@ class Hands {
     const placing = this.placing;
     this.sendUntilAnswered((click) => {
       placing.sent = click;
-      PAGE.placing = { key: placing.key, sent: click, items: placing.items.map((item) => Object.assign({}, item)) };
+      PAGE.placing = { key: placing.key, sent: click, items: placing.items.slice() }; // items never change in place
       this.stepper.setStateValue("placed", {
         seq: placing.seq, from: PAGE.name, click,
         means: placing.items.map((item) => (item.at ? { at: item.at } : { kept: item.kept })),

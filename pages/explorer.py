@@ -214,9 +214,7 @@ def _browser_moved_step(run: Run) -> None:
 def _browser_edited(run: Run) -> None:
     report = stepper.reported(STEPPER_KEY, "edited")
     # Heard, taken or not: the browser sends an edit again until the page says so (see stepper_hands.js).
-    click = report.get("click")
-    st.session_state["edit_heard"] = {"from": str(report.get("from", ""))[:40],
-                                      "click": click if isinstance(click, int) else 0}
+    st.session_state["edit_heard"] = stepper.heard(report)
     if report.get("id") != st.session_state.get("frames_id"):
         return  # made on a picture of other options: not this run's steps
     refused = hand_edits.take_report(report, run.history, run.view, run.options, selection.X)
