@@ -229,14 +229,33 @@ def test_clear_after_a_placed_fit_goes_back_to_placing_and_stays(page: Page, app
     assert_no_error(page, "placing again after Clear")
 
 
-def _placing_page(page: Page, app_url: str) -> tuple[list, dict]:
+def _placing_page(page: Page, app_url: str, *, first_placed: bool = False) -> tuple[list, dict]:
     """The explorer placing K = 3 means on the mouse data, drawn and idle: a mean for each lobe, and
-    their pixels."""
+    their pixels; ``first_placed``: the first of them clicked, and the server has it."""
     page.goto(app_url + "?data=mouse&k=3&init=placed")
     _wait_placing(page, 0)
     wait_idle(page)
     wanted = [(-1.5, 2.0), (0.0, -0.5), (1.5, 2.0)]
-    return wanted, page.evaluate(_PIXELS_JS, wanted)
+    pixels = page.evaluate(_PIXELS_JS, wanted)
+    if first_placed:
+        page.mouse.click(*pixels["at"][0])
+        _sidebar_says(page, "1 of 3 means placed").to_be_visible(timeout=15_000)
+        wait_idle(page)
+    return wanted, pixels
+
+
+def _means_are_at(page: Page, wanted, pixels) -> None:
+    """The fitted run's means (component order) are where they were clicked, to the pixel's resolution."""
+    means = np.asarray(page.evaluate(_MEANS_JS))
+    assert np.all(np.abs(means - np.asarray(wanted)) <= 1.5 * np.asarray(pixels["unit"])), means
+
+
+def _leave_for_theory_and_come_back(page: Page) -> None:
+    """The explorer's chart goes from the page and comes back afresh (the session and its state stay)."""
+    page.get_by_role("link", name="Theory").click()
+    expect(page.locator(CHART)).to_have_count(0, timeout=30_000)
+    wait_idle(page)
+    page.get_by_role("link", name="Explorer").click()
 
 
 def _sidebar_says(page: Page, text: str):
@@ -274,10 +293,7 @@ def test_a_click_whose_report_is_lost_on_the_way_is_sent_again(page: Page, app_u
     not draw where the report came from); the browser sends its list again until the server says it
     heard it. Here the report of the second click is lost on the websocket."""
     line = _LosingLine(page)
-    wanted, pixels = _placing_page(page, app_url)
-    page.mouse.click(*pixels["at"][0])
-    _sidebar_says(page, "1 of 3 means placed").to_be_visible(timeout=15_000)
-    wait_idle(page)
+    wanted, pixels = _placing_page(page, app_url, first_placed=True)
 
     line.lose_what(page, lambda: page.mouse.click(*pixels["at"][1]))
     _sidebar_says(page, "1 of 3 means placed").to_be_visible()  # the server has not heard it yet
@@ -286,8 +302,7 @@ def test_a_click_whose_report_is_lost_on_the_way_is_sent_again(page: Page, app_u
     page.mouse.click(*pixels["at"][2])
     s = wait_for_chart(page)
     assert s["pos"] == 0 and "Place" not in s["title"], s
-    means = np.asarray(page.evaluate(_MEANS_JS))
-    assert np.all(np.abs(means - np.asarray(wanted)) <= 1.5 * np.asarray(pixels["unit"])), means
+    _means_are_at(page, wanted, pixels)
     assert_no_error(page, "after a lost report")
 
 
@@ -344,10 +359,7 @@ def test_leaving_the_explorer_while_placing_and_coming_back_shows_the_means_plac
         page.mouse.click(*at)
         _sidebar_says(page, f"{placed} of 3 means placed").to_be_visible(timeout=15_000)
         wait_idle(page)
-    page.get_by_role("link", name="Theory").click()
-    expect(page.locator(CHART)).to_have_count(0, timeout=30_000)
-    wait_idle(page)
-    page.get_by_role("link", name="Explorer").click()
+    _leave_for_theory_and_come_back(page)
     _wait_placing(page, 2)
     wait_idle(page)
     pixels = page.evaluate(_PIXELS_JS, wanted)
@@ -359,8 +371,7 @@ def test_leaving_the_explorer_while_placing_and_coming_back_shows_the_means_plac
     wait_idle(page)
     page.mouse.click(*pixels["at"][2])
     wait_for_chart(page)
-    means = np.asarray(page.evaluate(_MEANS_JS))
-    assert np.all(np.abs(means - np.asarray(wanted)) <= 1.5 * np.asarray(pixels["unit"])), means
+    _means_are_at(page, wanted, pixels)
     assert_no_error(page, "placing after coming back")
 
 
@@ -369,18 +380,12 @@ def test_a_chart_mounted_afresh_takes_over_a_click_the_server_has_not_heard(page
     theory page, as when Streamlit mounts the chart afresh): the chart that comes back shows the click
     and sends it, so it is not lost with the old chart."""
     line = _LosingLine(page)
-    wanted, pixels = _placing_page(page, app_url)
-    page.mouse.click(*pixels["at"][0])
-    _sidebar_says(page, "1 of 3 means placed").to_be_visible(timeout=15_000)
-    wait_idle(page)
+    wanted, pixels = _placing_page(page, app_url, first_placed=True)
     line.lose_what(page, lambda: page.mouse.click(*pixels["at"][1]))
-    page.get_by_role("link", name="Theory").click()
-    expect(page.locator(CHART)).to_have_count(0, timeout=30_000)
-    page.get_by_role("link", name="Explorer").click()
+    _leave_for_theory_and_come_back(page)
     _wait_placing(page, 2)
     _sidebar_says(page, "2 of 3 means placed").to_be_visible(timeout=15_000)
     wait_idle(page)
     page.mouse.click(*page.evaluate(_PIXELS_JS, wanted)["at"][2])
     wait_for_chart(page)
-    means = np.asarray(page.evaluate(_MEANS_JS))
-    assert np.all(np.abs(means - np.asarray(wanted)) <= 1.5 * np.asarray(pixels["unit"])), means
+    _means_are_at(page, wanted, pixels)
